@@ -1,0 +1,41 @@
+"""Stack configuration of the compute layer (`projects/compute/Pulumi.<stack>.yaml`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import urlparse
+
+from pydantic import Field, field_validator, model_validator
+
+from shared.config.layer import LayerConfig, LogRetentionDays
+
+LAMBDA_MEMORY_MB = (128, 10240)
+LAMBDA_TIMEOUT_SECONDS = (1, 900)
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class ComputeConfig(LayerConfig):
+    lambda_memory_mb: int = Field(ge=LAMBDA_MEMORY_MB[0], le=LAMBDA_MEMORY_MB[1])
+    lambda_timeout_seconds: int = Field(ge=LAMBDA_TIMEOUT_SECONDS[0], le=LAMBDA_TIMEOUT_SECONDS[1])
+    lambda_reserved_concurrency: int = Field(ge=1, le=1000)
+    log_retention_days: LogRetentionDays
+    log_level: LogLevel = "INFO"
+    payment_api_endpoint: str
+    payment_api_timeout_seconds: float = Field(gt=0, le=60)
+    max_amount_minor: int = Field(ge=1)
+    async_max_retry_attempts: int = Field(default=2, ge=0, le=2)
+    async_max_event_age_seconds: int = Field(default=3600, ge=60, le=21600)
+
+    @field_validator("payment_api_endpoint")
+    @classmethod
+    def _https_url(cls, value: str) -> str:
+        parsed = urlparse(value)
+        if parsed.scheme != "https" or not parsed.hostname:
+            raise ValueError("must be an https:// URL of the environment's payment API")
+        return value
+
+    @model_validator(mode="after")
+    def _api_fits_in_timeout(self) -> "ComputeConfig":
+        if self.payment_api_timeout_seconds >= self.lambda_timeout_seconds:
+            raise ValueError("paymentApiTimeoutSeconds: must be below lambdaTimeoutSeconds so the function can record the outcome")
+        return self

@@ -1,0 +1,83 @@
+"""Stack configuration of the data layer (`projects/data/Pulumi.<stack>.yaml`)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from shared.config.layer import LayerConfig, LogRetentionDays, Percent
+
+_INSTANCE_CLASS = re.compile(r"^db\.[a-z][a-z0-9-]*\.[a-z0-9]+$")
+_BACKUP_WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+# on-demand: PAY_PER_REQUEST; provisioned: fixed capacity; autoscaled: provisioned between min and max.
+BillingMode = Literal["on-demand", "provisioned", "autoscaled"]
+
+
+class DataConfig(LayerConfig):
+    aurora_engine_version: str
+    aurora_instance_class: str
+    aurora_instance_count: int = Field(ge=1, le=15)
+    aurora_backup_retention_days: int = Field(ge=1, le=35)
+    aurora_backup_window: str = "03:00-04:00"
+    aurora_maintenance_window: str = "sun:05:00-sun:06:00"
+    aurora_performance_insights: bool = False
+    aurora_skip_final_snapshot: bool
+    aurora_database_name: str = "payments"
+    aurora_master_username: str = "payments_admin"
+    aurora_log_retention_days: LogRetentionDays
+
+    transaction_log_billing_mode: BillingMode
+    transaction_log_read_capacity: int = Field(default=0, ge=0, le=40000)
+    transaction_log_write_capacity: int = Field(default=0, ge=0, le=40000)
+    transaction_log_max_read_capacity: int = Field(default=0, ge=0, le=40000)
+    transaction_log_max_write_capacity: int = Field(default=0, ge=0, le=40000)
+    transaction_log_target_utilization: Percent = 70
+    transaction_log_point_in_time_recovery: bool
+
+    audit_glacier_transition_days: int | None = Field(default=None, ge=1)
+    audit_noncurrent_version_expiration_days: int = Field(ge=1)
+    audit_abort_incomplete_upload_days: int = Field(default=7, ge=1)
+
+    kms_deletion_window_days: int = Field(ge=7, le=30)
+
+    @field_validator("aurora_instance_class")
+    @classmethod
+    def _db_class(cls, value: str) -> str:
+        if not _INSTANCE_CLASS.match(value):
+            raise ValueError("not an RDS instance class; expected a db.* class such as db.r5.large")
+        return value
+
+    @field_validator("aurora_backup_window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        if not _BACKUP_WINDOW.match(value):
+            raise ValueError("expected hh24:mi-hh24:mi in UTC, e.g. 03:00-04:00")
+        return value
+
+    @field_validator("aurora_database_name", "aurora_master_username")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        if not _IDENTIFIER.match(value) or value in ("postgres", "rdsadmin", "admin"):
+            raise ValueError("lowercase letters, digits and '_', starting with a letter, at most 63; not a reserved name")
+        return value
+
+    @model_validator(mode="after")
+    def _capacities(self) -> "DataConfig":
+        mode = self.transaction_log_billing_mode
+        read, write = self.transaction_log_read_capacity, self.transaction_log_write_capacity
+        if mode == "on-demand" and (read or write or self.transaction_log_max_read_capacity or self.transaction_log_max_write_capacity):
+            raise ValueError("transactionLogReadCapacity: billing mode 'on-demand' takes no capacities; remove them")
+        if mode in ("provisioned", "autoscaled") and (read < 1 or write < 1):
+            raise ValueError(f"transactionLogReadCapacity: billing mode {mode!r} needs read and write capacity of at least 1")
+        if mode == "autoscaled":
+            if self.transaction_log_max_read_capacity < read:
+                raise ValueError(f"transactionLogMaxReadCapacity: must be at least transactionLogReadCapacity ({read}); min > max")
+            if self.transaction_log_max_write_capacity < write:
+                raise ValueError(f"transactionLogMaxWriteCapacity: must be at least transactionLogWriteCapacity ({write}); min > max")
+        elif self.transaction_log_max_read_capacity or self.transaction_log_max_write_capacity:
+            raise ValueError(f"transactionLogMaxReadCapacity: maximum capacities apply only to billing mode 'autoscaled', not {mode!r}")
+        return self

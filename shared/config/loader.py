@@ -1,0 +1,100 @@
+"""Read one layer's stack configuration and validate all of it at once.
+
+A layer's `__main__.py` calls `load_layer_config(Model)` first thing. It reads the values the CLI
+passed (stack file plus `Pulumi.yaml` defaults), validates the environment profile and the
+layer's own keys with one typed model, and raises a single `ConfigError` listing every problem
+(stack file, key, bad value, what is allowed) before any resource is declared.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, TypeVar
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+from pydantic import BaseModel, ValidationError
+
+from shared.config.environment import Environment, resolve_environment
+from shared.config.errors import MISSING, ConfigError, ConfigProblem
+from shared.config.layer import LayerConfig
+
+ModelT = TypeVar("ModelT", bound=LayerConfig)
+
+
+def stack_file_label(project: str, stack: str) -> str:
+    return f"projects/{project}/Pulumi.{stack}.yaml"
+
+
+def namespace_values(namespace: str) -> dict[str, Any]:
+    """The raw values of one config namespace (`network:vpcCidr` -> `{"vpcCidr": ...}`).
+
+    The CLI passes every value as a string; arrays and objects arrive as JSON text.
+    """
+    prefix = f"{namespace}:"
+    values: dict[str, Any] = {}
+    for full_key, raw in runtime_config.CONFIG.get().items():
+        if full_key.startswith(prefix):
+            values[full_key[len(prefix) :]] = _decode(raw)
+    return values
+
+
+def _decode(raw: Any) -> Any:
+    if isinstance(raw, str) and raw[:1] in ("[", "{"):
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+_BLAMED_KEY = re.compile(r"^([a-z][A-Za-z0-9]*): (.*)$", re.S)
+
+
+def problems_from_validation(namespace: str, error: ValidationError) -> list[ConfigProblem]:
+    problems = []
+    for item in error.errors():
+        path = ".".join(str(part) for part in item["loc"])
+        key = f"{namespace}:{path}" if path else namespace
+        if item["type"] == "missing":
+            problems.append(ConfigProblem(key, "required key is missing from the stack file"))
+        elif item["type"] == "extra_forbidden":
+            problems.append(ConfigProblem(key, "unknown key (check the spelling)", item.get("input", MISSING)))
+        else:
+            message = item["msg"].removeprefix("Value error, ")
+            value = item.get("input", MISSING)
+            if not item["loc"]:
+                # A rule across keys names the key it blames: "natGatewayCount: needs ...".
+                named = _BLAMED_KEY.match(message)
+                inputs = value if isinstance(value, dict) else {}
+                if named:
+                    key, message = f"{namespace}:{named[1]}", named[2]
+                    value = inputs.get(named[1], MISSING)
+                else:
+                    value = MISSING
+            problems.append(ConfigProblem(key, message, value))
+    return problems
+
+
+def validate_model(namespace: str, model: type[BaseModel], values: dict[str, Any], context: dict | None = None):
+    try:
+        return model.model_validate(values, context=context), []
+    except ValidationError as error:
+        return None, problems_from_validation(namespace, error)
+
+
+def load_layer_config(model: type[ModelT], project: str | None = None, stack: str | None = None) -> tuple[Environment, ModelT]:
+    """Validate the environment profile and the layer's keys; raise one ConfigError for all problems."""
+    project = project or pulumi.get_project()
+    stack = stack or pulumi.get_stack()
+    source = stack_file_label(project, stack)
+
+    environment, problems = resolve_environment(stack, namespace_values("payments"))
+    context = {"project": project, "stack": stack, "environment": environment}
+    layer_config, layer_problems = validate_model(project, model, namespace_values(project), context)
+    problems += layer_problems
+    if problems:
+        raise ConfigError(source, problems)
+    assert environment is not None and layer_config is not None
+    return environment.for_layer(project, layer_config.team), layer_config

@@ -1,0 +1,96 @@
+"""Stack configuration of the network layer (`projects/network/Pulumi.<stack>.yaml`)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Literal
+
+import yaml
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from shared.config.layer import LayerConfig, LogRetentionDays
+from shared.paths import project_dir
+
+REQUIRED_AZ_COUNT = 3
+PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+# Room for the subnet layout (shared.network_layout) with space left to grow.
+VPC_PREFIX_RANGE = (16, 20)
+_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+
+NatMode = Literal["gateway", "instance"]
+
+
+def other_stack_cidrs(project: str, stack: str) -> dict[str, str]:
+    """`vpcCidr` of every other stack file of the project, to refuse overlapping environments."""
+    found = {}
+    for path in sorted(project_dir(project).glob("Pulumi.*.yaml")):
+        other = path.name[len("Pulumi.") : -len(".yaml")]
+        if other == stack:
+            continue
+        config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+        cidr = config.get(f"{project}:vpcCidr")
+        if cidr:
+            found[other] = str(cidr)
+    return found
+
+
+class NetworkConfig(LayerConfig):
+    vpc_cidr: str
+    availability_zones: list[str]
+    nat_mode: NatMode
+    nat_gateway_count: int = Field(default=0, ge=0, le=REQUIRED_AZ_COUNT)
+    nat_instance_type: str = "t4g.nano"
+    flow_log_retention_days: LogRetentionDays
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _private_cidr(cls, value: str, info: ValidationInfo) -> str:
+        try:
+            network = ipaddress.ip_network(value, strict=True)
+        except ValueError:
+            raise ValueError("not a valid IPv4 network in CIDR notation (host bits must be zero), e.g. 10.2.0.0/16") from None
+        if network.version != 4 or not any(network.subnet_of(r) for r in PRIVATE_RANGES):
+            raise ValueError("must be inside a private range: 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16")
+        low, high = VPC_PREFIX_RANGE
+        if not low <= network.prefixlen <= high:
+            raise ValueError(f"prefix length must be /{low} to /{high}")
+        context = info.context or {}
+        if "project" in context:
+            for other_stack, other_cidr in other_stack_cidrs(context["project"], context["stack"]).items():
+                try:
+                    overlaps = network.overlaps(ipaddress.ip_network(other_cidr, strict=False))
+                except ValueError:
+                    continue  # that stack's own validation reports it
+                if overlaps:
+                    raise ValueError(f"overlaps {other_cidr} of stack {other_stack!r}; environments need disjoint CIDRs")
+        return value
+
+    @field_validator("availability_zones")
+    @classmethod
+    def _three_zones(cls, zones: list[str], info: ValidationInfo) -> list[str]:
+        if len(zones) != REQUIRED_AZ_COUNT:
+            raise ValueError(f"exactly {REQUIRED_AZ_COUNT} availability zones are required, got {len(zones)}")
+        if len(set(zones)) != len(zones):
+            raise ValueError("availability zones must be distinct")
+        environment = (info.context or {}).get("environment")
+        if environment is not None:
+            wrong = [z for z in zones if not re.fullmatch(re.escape(environment.region) + r"[a-z]", z)]
+            if wrong:
+                raise ValueError(f"{wrong} are not availability zones of {environment.region} (e.g. {environment.region}a)")
+        return zones
+
+    @field_validator("nat_instance_type")
+    @classmethod
+    def _instance_type(cls, value: str) -> str:
+        if not _INSTANCE_TYPE.match(value):
+            raise ValueError("not an EC2 instance type such as t4g.nano")
+        return value
+
+    @model_validator(mode="after")
+    def _nat_consistent(self) -> "NetworkConfig":
+        if self.nat_mode == "gateway" and self.nat_gateway_count < 1:
+            raise ValueError("natGatewayCount: natMode 'gateway' needs between 1 and 3 (one per AZ for high availability)")
+        if self.nat_mode == "instance" and self.nat_gateway_count:
+            raise ValueError("natGatewayCount: natMode 'instance' takes no NAT gateways; remove the key or set it to 0")
+        return self
