@@ -1,0 +1,111 @@
+"""Benchmark the offline plan against the bare mock engine, and time the test suite.
+
+    .venv/bin/python benchmarks/bench_plan.py [--runs 5] [--suite]
+
+Targets (issue 2): `invoke plan --env all` <= 3 s wall on a 2-core machine and <= 1.5x the bare
+mock engine registering the same resources; the whole test suite <= 60 s.
+
+The bare baseline is a process that imports the same SDK modules and registers exactly the
+resources the plan rendered (same types, names, parents and inputs) through
+`pulumi.CustomResource`/`ComponentResource` under `set_mocks` with a mock that answers nothing,
+once per layer and environment: what the mock engine costs with no program, no config, no
+realistic answers and no reporting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = REPO / ".venv" / "bin" / "python"
+INVOKE = REPO / ".venv" / "bin" / "invoke"
+
+BARE = r'''
+import importlib, json, sys
+import pulumi
+from pulumi.runtime import mocks, settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+documents = json.load(open(sys.argv[1]))
+types = {r["type"] for d in documents for l in d["layers"] for r in l["resources"]}
+modules = {t.split(":")[1].split("/")[0] for t in types if t.startswith("aws:")}
+for m in sorted(modules):
+    importlib.import_module("pulumi_aws." + {"lambda": "lambda_"}.get(m, m))
+
+class Nothing(mocks.Mocks):
+    def new_resource(self, args):
+        return args.name + "-id", {}
+    def call(self, args):
+        return {}
+
+for document in documents:
+    for layer in document["layers"]:
+        settings.ROOT.set(None)
+        mocks.set_mocks(Nothing(), project=layer["project"], stack=layer["stack"], preview=False)
+        def program(resources=layer["resources"]):
+            made = {}
+            for r in resources:
+                parent = made.get(r["parent"])
+                opts = pulumi.ResourceOptions(parent=parent)
+                if r["custom"]:
+                    made[r["urn"]] = pulumi.CustomResource(r["type"], r["name"], dict(r["inputs"]), opts)
+                else:
+                    made[r["urn"]] = pulumi.ComponentResource(r["type"], r["name"], None, opts)
+        _sync_await(run_pulumi_func(program))
+'''
+
+
+def timed(cmd: list[str], runs: int) -> list[float]:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, cwd=REPO, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--suite", action="store_true", help="also time the whole test suite once")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        plan_json = Path(tmp) / "plan.json"
+        subprocess.run([str(INVOKE), "plan", "--env", "all", "--no-details", "--json", str(plan_json)], cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+        documents = json.loads(plan_json.read_text())
+        counts = {d["environment"]: {l["project"]: len(l["resources"]) for l in d["layers"]} for d in documents}
+        bare_script = Path(tmp) / "bare.py"
+        bare_script.write_text(BARE)
+
+        plan_times = timed([str(INVOKE), "plan", "--env", "all"], args.runs)
+        bare_times = timed([str(PYTHON), str(bare_script), str(plan_json)], args.runs)
+
+    plan_median, bare_median = statistics.median(plan_times), statistics.median(bare_times)
+    print(f"cores: {os.cpu_count()}")
+    print("resources per layer:")
+    for env, layers in counts.items():
+        print(f"  {env:8} " + "  ".join(f"{k}={v}" for k, v in layers.items()) + f"  total={sum(layers.values())}")
+    print(f"invoke plan --env all : median {plan_median:.2f} s over {args.runs} runs (min {min(plan_times):.2f}, max {max(plan_times):.2f})")
+    print(f"bare mock engine      : median {bare_median:.2f} s over {args.runs} runs (min {min(bare_times):.2f}, max {max(bare_times):.2f})")
+    print(f"ratio                 : {plan_median / bare_median:.2f}x (target <= 1.5x; plan target <= 3 s)")
+
+    if args.suite:
+        start = time.perf_counter()
+        result = subprocess.run([str(PYTHON), "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=REPO, capture_output=True, text=True)
+        elapsed = time.perf_counter() - start
+        summary = [l for l in result.stdout.splitlines() if " passed" in l or " failed" in l]
+        print(f"test suite            : {elapsed:.1f} s wall ({summary[-1] if summary else 'no summary'}; target <= 60 s)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
