@@ -12,6 +12,9 @@ from shared.config.layer import LayerConfig, LogRetentionDays, Percent
 _INSTANCE_CLASS = re.compile(r"^db\.[a-z][a-z0-9-]*\.[a-z0-9]+$")
 _BACKUP_WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_ENGINE_VERSION = re.compile(r"^(1[1-9]|[2-9]\d)\.\d{1,2}$")
+# Performance Insights keeps 7 days free, or whole months (31-day multiples) up to 731 days.
+PERFORMANCE_INSIGHTS_RETENTION_DAYS = (7, *range(31, 31 * 23 + 1, 31), 731)
 
 # on-demand: PAY_PER_REQUEST; provisioned: fixed capacity; autoscaled: provisioned between min and max.
 BillingMode = Literal["on-demand", "provisioned", "autoscaled"]
@@ -25,6 +28,7 @@ class DataConfig(LayerConfig):
     aurora_backup_window: str = "03:00-04:00"
     aurora_maintenance_window: str = "sun:05:00-sun:06:00"
     aurora_performance_insights: bool = False
+    aurora_performance_insights_retention_days: int = 7
     aurora_skip_final_snapshot: bool
     aurora_database_name: str = "payments"
     aurora_master_username: str = "payments_admin"
@@ -50,6 +54,29 @@ class DataConfig(LayerConfig):
         if not _INSTANCE_CLASS.match(value):
             raise ValueError("not an RDS instance class; expected a db.* class such as db.r5.large")
         return value
+
+    @field_validator("aurora_engine_version")
+    @classmethod
+    def _engine_version(cls, value: str) -> str:
+        if not _ENGINE_VERSION.match(value):
+            raise ValueError("expected an Aurora PostgreSQL major.minor version such as 17.9 (major 11 or later)")
+        return value
+
+    @field_validator("aurora_performance_insights_retention_days")
+    @classmethod
+    def _pi_retention(cls, value: int) -> int:
+        if value not in PERFORMANCE_INSIGHTS_RETENTION_DAYS:
+            raise ValueError("Performance Insights keeps 7 days, a multiple of 31 days up to 713, or 731 days")
+        return value
+
+    @property
+    def aurora_engine_major(self) -> str:
+        return self.aurora_engine_version.split(".")[0]
+
+    @property
+    def aurora_parameter_group_family(self) -> str:
+        """The cluster parameter group family must match the engine major version."""
+        return f"aurora-postgresql{self.aurora_engine_major}"
 
     @field_validator("aurora_backup_window")
     @classmethod

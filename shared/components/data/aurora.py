@@ -1,0 +1,171 @@
+"""AuroraCluster: Aurora PostgreSQL with its subnet group, TLS-only parameter group, log group and instances."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from shared.components.data.layout import CLUSTER_PARAMETERS, instance_zone, rds_log_group_name
+from shared.tagging import name_tag
+
+ENGINE = "aurora-postgresql"
+PORT = 5432
+
+
+@dataclass(frozen=True)
+class AuroraClusterArgs:
+    cluster_identifier: str
+    instance_identifiers: tuple[str, ...]  # the first is created first and becomes the writer
+    subnet_group_name: str
+    parameter_group_name: str
+    engine_version: str
+    parameter_group_family: str  # aurora-postgresql<major>, matching engine_version
+    instance_class: str
+    database_name: str
+    master_username: str
+    kms_key_arn: pulumi.Input[str]
+    subnet_ids: pulumi.Input[list[str]]
+    security_group_id: pulumi.Input[str]
+    availability_zones: pulumi.Input[list[str]]
+    backup_retention_days: int
+    backup_window: str
+    maintenance_window: str
+    log_retention_days: int
+    performance_insights: bool
+    performance_insights_retention_days: int
+    # None: destroy deletes without a snapshot; else the identifier of the final snapshot.
+    final_snapshot_identifier: str | None
+
+
+class AuroraCluster(pulumi.ComponentResource):
+    """Aurora PostgreSQL, private and encrypted.
+
+    Security posture: storage, the RDS-managed master secret and Performance Insights encrypted with
+    the environment's key; the master password is generated and kept by RDS in Secrets Manager (never
+    in config or state); IAM database authentication on; `rds.force_ssl=1`; not publicly accessible;
+    PostgreSQL logs exported to a log group created here first (retention, KMS). Destroyable: no
+    deletion protection; a final snapshot only when `final_snapshot_identifier` is set.
+    """
+
+    cluster_identifier: pulumi.Output[str]
+    arn: pulumi.Output[str]
+    resource_id: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    reader_endpoint: pulumi.Output[str]
+    port: pulumi.Output[int]
+    database_name: pulumi.Output[str]
+    master_secret_arn: pulumi.Output[str]
+    instance_identifiers: pulumi.Output[list[str]]
+
+    def __init__(self, name: str, args: AuroraClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("payments:data:AuroraCluster", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-postgresql-logs",
+            name=rds_log_group_name(args.cluster_identifier),
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.kms_key_arn,
+            tags=name_tag(rds_log_group_name(args.cluster_identifier)),
+            opts=child,
+        )
+        subnet_group = aws.rds.SubnetGroup(
+            f"{name}-subnets",
+            name=args.subnet_group_name,
+            description=f"Database subnets of {args.cluster_identifier}",
+            subnet_ids=args.subnet_ids,
+            tags=name_tag(args.subnet_group_name),
+            opts=child,
+        )
+        parameter_group = aws.rds.ClusterParameterGroup(
+            f"{name}-parameters",
+            name=args.parameter_group_name,
+            family=args.parameter_group_family,
+            description=f"TLS-only and audit logging for {args.cluster_identifier}",
+            parameters=[
+                aws.rds.ClusterParameterGroupParameterArgs(name=key, value=value, apply_method="immediate")
+                for key, value in CLUSTER_PARAMETERS.items()
+            ],
+            tags=name_tag(args.parameter_group_name),
+            opts=child,
+        )
+        cluster = aws.rds.Cluster(
+            f"{name}-cluster",
+            cluster_identifier=args.cluster_identifier,
+            engine=ENGINE,
+            engine_mode="provisioned",
+            engine_version=args.engine_version,
+            database_name=args.database_name,
+            master_username=args.master_username,
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=args.kms_key_arn,
+            port=PORT,
+            storage_encrypted=True,
+            kms_key_id=args.kms_key_arn,
+            db_subnet_group_name=subnet_group.name,
+            vpc_security_group_ids=[args.security_group_id],
+            db_cluster_parameter_group_name=parameter_group.name,
+            iam_database_authentication_enabled=True,
+            backup_retention_period=args.backup_retention_days,
+            preferred_backup_window=args.backup_window,
+            preferred_maintenance_window=args.maintenance_window,
+            copy_tags_to_snapshot=True,
+            enabled_cloudwatch_logs_exports=["postgresql"],
+            deletion_protection=False,
+            skip_final_snapshot=args.final_snapshot_identifier is None,
+            final_snapshot_identifier=args.final_snapshot_identifier,
+            tags=name_tag(args.cluster_identifier),
+            # RDS would otherwise create the log group itself, unencrypted and kept forever.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
+        )
+
+        instances: list[aws.rds.ClusterInstance] = []
+        for index, identifier in enumerate(args.instance_identifiers):
+            instances.append(
+                aws.rds.ClusterInstance(
+                    f"{name}-instance-{index + 1}",
+                    identifier=identifier,
+                    cluster_identifier=cluster.id,
+                    engine=cluster.engine,
+                    engine_version=cluster.engine_version,
+                    instance_class=args.instance_class,
+                    availability_zone=pulumi.Output.from_input(args.availability_zones).apply(
+                        lambda zones, i=index: instance_zone(list(zones), i)
+                    ),
+                    db_subnet_group_name=subnet_group.name,
+                    publicly_accessible=False,
+                    auto_minor_version_upgrade=True,
+                    promotion_tier=index,
+                    copy_tags_to_snapshot=True,
+                    performance_insights_enabled=args.performance_insights,
+                    performance_insights_kms_key_id=args.kms_key_arn if args.performance_insights else None,
+                    performance_insights_retention_period=(
+                        args.performance_insights_retention_days if args.performance_insights else None
+                    ),
+                    tags=name_tag(identifier),
+                    # The first instance must exist before the others so that it becomes the writer.
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=instances[:1]),
+                )
+            )
+
+        self.cluster_identifier = cluster.cluster_identifier
+        self.arn = cluster.arn
+        self.resource_id = cluster.cluster_resource_id
+        self.endpoint = cluster.endpoint
+        self.reader_endpoint = cluster.reader_endpoint
+        self.port = cluster.port
+        self.database_name = cluster.database_name
+        self.master_secret_arn = cluster.master_user_secrets.apply(lambda secrets: secrets[0].secret_arn)
+        self.instance_identifiers = pulumi.Output.all(*[i.identifier for i in instances])
+        self.register_outputs(
+            {
+                "clusterIdentifier": self.cluster_identifier,
+                "arn": self.arn,
+                "endpoint": self.endpoint,
+                "readerEndpoint": self.reader_endpoint,
+                "masterSecretArn": self.master_secret_arn,
+                "instanceIdentifiers": self.instance_identifiers,
+            }
+        )
