@@ -27,3 +27,117 @@ def plan(c, env, json=None, details=True):
         run_plan(env, json, details, console)
     except PlanError as error:
         raise Exit(f"plan failed: {error}", code=1) from None
+
+
+# ---- Deploy orchestration (shared/orchestration): the layers of one environment, in contract order ----
+
+LAYER_HELP = "only this layer: network, data, compute or observability (default: all, in order)"
+LOCAL_HELP = "keep state in .pulumi-state/ (git-ignored file backend) instead of your `pulumi login` backend"
+
+
+def _orchestrate(c, action, env, **options):
+    from shared.orchestration.layers import Action
+    from shared.orchestration.runner import OrchestrationError, Orchestrator, RunOptions
+
+    run_options = RunOptions(action=Action(action), env=env, **options)
+    # With --json, stdout carries the document only; progress goes to stderr.
+    out = Console(stderr=True) if options.get("as_json") else console
+    try:
+        Orchestrator(c, run_options, out).run()
+    except OrchestrationError as error:
+        raise Exit(f"{action} failed: {error}", code=1) from None
+
+
+@task(help={"env": ENV_HELP, "layer": LAYER_HELP, "local": LOCAL_HELP})
+def preview(c, env, layer=None, local=False):
+    """Preview each layer in order (`pulumi preview --stack ENV --diff` in projects/<layer>); changes nothing."""
+    _orchestrate(c, "preview", env, layer=layer, local=local)
+
+
+@task(
+    help={
+        "env": ENV_HELP,
+        "layer": LAYER_HELP,
+        "local": LOCAL_HELP,
+        "yes": "do not stop to confirm each layer's preview (`pulumi up` still previews before it applies)",
+    }
+)
+def deploy(c, env, layer=None, yes=False, local=False):
+    """Build the function package, then per layer in order: preview, confirm, `pulumi up`; reports stale layers."""
+    _orchestrate(c, "deploy", env, layer=layer, yes=yes, local=local)
+
+
+@task(
+    help={
+        "env": ENV_HELP,
+        "layer": LAYER_HELP,
+        "local": LOCAL_HELP,
+        "confirm": "the environment name, instead of typing it at the prompt (required without a terminal)",
+    }
+)
+def destroy(c, env, layer=None, confirm=None, local=False):
+    """Delete every resource of the layers in reverse order, after their previews and typing the env name."""
+    _orchestrate(c, "destroy", env, layer=layer, confirm=confirm, local=local)
+
+
+@task(help={"env": ENV_HELP, "layer": LAYER_HELP, "local": LOCAL_HELP, "yes": "do not confirm each layer"})
+def refresh(c, env, layer=None, yes=False, local=False):
+    """Reconcile each layer's state with AWS in order (`pulumi refresh`), confirming each after its preview."""
+    _orchestrate(c, "refresh", env, layer=layer, yes=yes, local=local)
+
+
+@task(help={"env": ENV_HELP, "layer": LAYER_HELP, "local": LOCAL_HELP, "json": "print one JSON document {layer: outputs}"})
+def outputs(c, env, layer=None, json=False, local=False):
+    """Print every layer's stack outputs (RDS endpoint, Lambda ARNs, bucket names, …) as tables or JSON."""
+    _orchestrate(c, "outputs", env, layer=layer, as_json=json, local=local)
+
+
+@task(help={"output": "where to write the zip (default: build/payments-lambda.zip)"})
+def build(c, output=None):
+    """Build the payment functions' Lambda package: deps for Linux arm64 / CPython 3.13, byte-identical per source."""
+    from pathlib import Path
+
+    from shared.packaging import LAMBDA_ZIP, BuildError, build_lambda_zip, describe
+
+    try:
+        result = build_lambda_zip(Path(output) if output else LAMBDA_ZIP)
+    except BuildError as error:
+        raise Exit(f"build failed: {error}", code=1) from None
+    console.print(f"built {describe(result)}")
+
+
+@task(help={"env": "dev, staging, prod, or all; any other value is the name of an ephemeral stack"})
+def check(c, env):
+    """Run the policy pack's rules (policy/) offline against the offline plan; fails on any violation."""
+    from shared.guardrails.check import check_environment, print_results
+    from shared.plan.cli import PlanError, environments_for
+    from shared.plan.engine import plan_environment
+
+    violations = 0
+    try:
+        for stack in environments_for(env):
+            violations += print_results(console, stack, check_environment(plan_environment(stack)))
+    except PlanError as error:
+        raise Exit(f"check failed: {error}", code=1) from None
+    if violations:
+        raise Exit(f"{violations} policy violation(s)", code=1)
+    console.print("[green]all guardrails pass[/green]")
+
+
+@task(
+    help={
+        "env": "dev, staging, prod, or all; any other value is the name of an ephemeral stack",
+        "details": "print every cost line (default); --no-details prints the summary only",
+    }
+)
+def cost(c, env, details=True):
+    """Estimate the monthly cost per environment and layer from the rendered resources (data/prices-us-east-1.yaml)."""
+    from shared.guardrails.cost import estimate_environment, print_estimates
+    from shared.plan.cli import PlanError, environments_for
+    from shared.plan.engine import plan_environment
+
+    try:
+        estimates = {stack: estimate_environment(plan_environment(stack)) for stack in environments_for(env)}
+    except PlanError as error:
+        raise Exit(f"cost failed: {error}", code=1) from None
+    print_estimates(console, estimates, details=details)

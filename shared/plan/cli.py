@@ -27,6 +27,10 @@ def run_plan(env: str, json_path: str | None, details: bool, console: Console) -
     """Plan, print and write; raises PlanError with a readable message when anything fails."""
     plans = [plan_environment(stack) for stack in environments_for(env)]
     print_plan(console, plans, details=details)
+    if env == "all":
+        from shared.guardrails.matrix import print_matrix
+
+        print_matrix(console, plans)
     if json_path:
         Path(json_path).write_text(json.dumps(plan_document(plans, env), indent=2, sort_keys=False) + "\n")
         console.print(f"wrote {json_path}")

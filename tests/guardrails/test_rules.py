@@ -1,0 +1,229 @@
+"""Each guardrail passes on the real plans of every environment and fails on a plan altered to break it."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+
+import pytest
+
+from shared.guardrails.check import check_environment, declared_nat_mode
+from shared.guardrails.rules import RULES, RULES_BY_ID
+from shared.plan.engine import EnvironmentPlan, PlannedResource
+
+CLUSTER = "aws:rds/cluster:Cluster"
+TABLE = "aws:dynamodb/table:Table"
+BUCKET = "aws:s3/bucket:Bucket"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+FUNCTION = "aws:lambda/function:Function"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+SG_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
+PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+QUEUE = "aws:sqs/queue:Queue"
+TOPIC = "aws:sns/topic:Topic"
+
+
+def violations(plan: EnvironmentPlan, rule: str) -> list:
+    return [v for result in check_environment(plan, [RULES_BY_ID[rule]]) for v in result.violations]
+
+
+@pytest.mark.parametrize("rule", [r.id for r in RULES])
+def test_every_rule_passes_on_the_real_plans(plans, rule):
+    for env, plan in plans.items():
+        found = violations(plan, rule)
+        assert not found, f"{env}: " + "\n".join(f"{v.urn}: {v.message}" for v in found)
+
+
+def test_every_rule_names_its_requirement():
+    for rule in RULES:
+        assert len(rule.requirement) > 20 and rule.scope in ("resource", "stack"), rule
+
+
+# --- breaking the plans -----------------------------------------------------------------------------
+
+
+def first(plan: EnvironmentPlan, type_: str, where: Callable[[PlannedResource], bool] = lambda r: True) -> PlannedResource:
+    for layer in plan.layers:
+        for resource in layer.resources:
+            if resource.type == type_ and where(resource):
+                return resource
+    raise AssertionError(f"the {plan.environment} plan has no {type_} to break: the rule would be untested")
+
+
+def drop(plan: EnvironmentPlan, resource: PlannedResource) -> str:
+    for layer in plan.layers:
+        if resource in layer.resources:
+            layer.resources.remove(resource)
+    return resource.urn
+
+
+def set_input(type_: str, key: str, value, where=lambda r: True) -> Callable[[EnvironmentPlan], str]:
+    def mutate(plan):
+        r = first(plan, type_, where)
+        if value is None:
+            r.inputs.pop(key, None)
+        else:
+            r.inputs[key] = value
+        return r.urn
+
+    return mutate
+
+
+def bucket_urn(plan):
+    return first(plan, BUCKET).urn
+
+
+def add_statement(statement):
+    def mutate(plan):
+        r = first(plan, ROLE_POLICY)
+        document = json.loads(r.inputs["policy"]) if isinstance(r.inputs["policy"], str) else r.inputs["policy"]
+        document["Statement"] = [*document["Statement"], statement] if isinstance(document["Statement"], list) else [document["Statement"], statement]
+        r.inputs["policy"] = json.dumps(document)
+        return r.urn
+
+    return mutate
+
+
+def remove_tag(plan):
+    r = first(plan, TABLE)
+    r.tags = {k: v for k, v in r.tags.items() if k != "CostCenter"}
+    return r.urn
+
+
+def set_protect(plan):
+    r = first(plan, TABLE)
+    r.protect = True
+    return r.urn
+
+
+def set_retain(plan):
+    r = first(plan, BUCKET)
+    r.retain_on_delete = True
+    return r.urn
+
+
+def force_ssl_off(plan):
+    r = first(plan, PARAMETER_GROUP)
+    r.inputs["parameters"] = [p if p["name"] != "rds.force_ssl" else {**p, "value": "0"} for p in r.inputs["parameters"]]
+    return r.urn
+
+
+def pab_flag_off(plan):
+    r = first(plan, PAB)
+    r.inputs["restrictPublicBuckets"] = False
+    return r.urn
+
+
+def drop_bucket_part(type_):
+    def mutate(plan):
+        drop(plan, first(plan, type_))
+        return bucket_urn(plan)
+
+    return mutate
+
+
+def tls_deny_removed(plan):
+    r = first(plan, BUCKET_POLICY)
+    document = json.loads(r.inputs["policy"]) if isinstance(r.inputs["policy"], str) else r.inputs["policy"]
+    document["Statement"] = [s for s in document["Statement"] if s.get("Effect") != "Deny"]
+    r.inputs["policy"] = json.dumps(document)
+    return bucket_urn(plan)
+
+
+def versioning_suspended(plan):
+    r = first(plan, VERSIONING)
+    r.inputs["versioningConfiguration"] = {**r.inputs["versioningConfiguration"], "status": "Suspended"}
+    return bucket_urn(plan)
+
+
+def sse_aes256(plan):
+    r = first(plan, SSE)
+    r.inputs["rules"] = [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]
+    return r.urn
+
+
+def open_ingress(plan):
+    r = first(plan, SG_INGRESS)
+    r.inputs.pop("referencedSecurityGroupId", None)
+    r.inputs["cidrIpv4"] = "0.0.0.0/0"
+    return r.urn
+
+
+def declare_nat_mode(mode, anchor_type):
+    def mutate(plan):
+        plan.layer("network").outputs["natMode"] = mode
+        return first(plan, anchor_type).urn
+
+    return mutate
+
+
+BREAKS = [
+    ("required-tags", "prod", remove_tag),
+    ("environment-suffix-in-names", "staging", set_input(BUCKET, "bucket", "acme-payments-audit-bucket")),
+    ("environment-suffix-in-names", "prod", set_input(FUNCTION, "name", "acme-payments-get-payment")),
+    ("encryption-at-rest-cmk", "prod", set_input(CLUSTER, "kmsKeyId", None)),
+    ("encryption-at-rest-cmk", "prod", set_input(CLUSTER, "storageEncrypted", False)),
+    ("encryption-at-rest-cmk", "dev", set_input(TABLE, "serverSideEncryption", {"enabled": False})),
+    ("encryption-at-rest-cmk", "dev", set_input(LOG_GROUP, "kmsKeyId", None)),
+    ("encryption-at-rest-cmk", "staging", set_input(QUEUE, "kmsMasterKeyId", "alias/aws/sqs")),
+    ("encryption-at-rest-cmk", "staging", set_input(TOPIC, "kmsMasterKeyId", None)),
+    ("encryption-at-rest-cmk", "prod", sse_aes256),
+    ("s3-bucket-controls", "dev", drop_bucket_part(PAB)),
+    ("s3-bucket-controls", "dev", pab_flag_off),
+    ("s3-bucket-controls", "staging", drop_bucket_part(SSE)),
+    ("s3-bucket-controls", "staging", tls_deny_removed),
+    ("s3-bucket-controls", "prod", versioning_suspended),
+    ("no-public-ingress", "prod", open_ingress),
+    ("iam-no-wildcard-action", "dev", add_statement({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::acme-payments-dev-audit/*"})),
+    ("iam-no-wildcard-action", "prod", add_statement({"Effect": "Allow", "Action": ["*"], "Resource": "arn:aws:s3:::x"})),
+    ("iam-no-wildcard-resource", "prod", add_statement({"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": "*"})),
+    ("lambda-vpc-tracing", "prod", set_input(FUNCTION, "vpcConfig", None)),
+    ("lambda-vpc-tracing", "dev", set_input(FUNCTION, "tracingConfig", {"mode": "PassThrough"})),
+    ("log-group-retention", "staging", set_input(LOG_GROUP, "retentionInDays", 0)),
+    ("log-group-retention", "prod", set_input(LOG_GROUP, "retentionInDays", None)),
+    ("aurora-backups", "prod", set_input(CLUSTER, "backupRetentionPeriod", None)),
+    ("aurora-backups", "dev", set_input(CLUSTER, "backupRetentionPeriod", 0)),
+    ("aurora-tls-forced", "prod", force_ssl_off),
+    ("aurora-tls-forced", "staging", set_input(CLUSTER, "dbClusterParameterGroupName", None)),
+    ("destroyable", "prod", set_protect),
+    ("destroyable", "staging", set_retain),
+    ("destroyable", "prod", set_input(CLUSTER, "deletionProtection", True)),
+    ("destroyable", "prod", set_input(TABLE, "deletionProtectionEnabled", True)),
+    ("nat-instances-where-declared", "dev", declare_nat_mode("gateway", "aws:autoscaling/group:Group")),
+    ("nat-instances-where-declared", "prod", declare_nat_mode("instance", "aws:ec2/natGateway:NatGateway")),
+]
+
+
+@pytest.mark.parametrize(("rule", "env", "mutate"), BREAKS, ids=[f"{r}-{e}-{i}" for i, (r, e, _) in enumerate(BREAKS)])
+def test_rule_fails_on_a_broken_plan(plans, rule, env, mutate):
+    broken = copy.deepcopy(plans[env])
+    urn = mutate(broken)
+    found = violations(broken, rule)
+    assert any(v.urn == urn for v in found), f"{rule} did not flag {urn}; it reported {[(v.urn, v.message) for v in found]}"
+
+
+def test_every_rule_has_a_breaking_case():
+    assert {r.id for r in RULES} == {rule for rule, _, _ in BREAKS}
+
+
+def test_nat_mode_is_read_from_the_rendered_network_outputs(plans):
+    assert {env: declared_nat_mode(plan) for env, plan in plans.items()} == {"dev": "instance", "staging": "gateway", "prod": "gateway"}
+
+
+def test_the_json_plan_gives_the_same_verdicts(plans):
+    """`invoke plan --json` output adapts to the same views (minus dependency edges, which JSON omits)."""
+    from shared.guardrails.context import context_for
+    from shared.guardrails.rules import evaluate
+    from shared.guardrails.view import from_planned
+
+    broken = copy.deepcopy(plans["prod"])
+    urn = set_input(CLUSTER, "backupRetentionPeriod", 0)(broken)
+    for layer in broken.to_json()["layers"]:
+        views = [from_planned(r) for r in layer["resources"]]
+        found = evaluate(views, context_for(views, "gateway"), [RULES_BY_ID["aurora-backups"], RULES_BY_ID["required-tags"]])
+        assert [v.urn for v in found] == ([urn] if layer["project"] == "data" else [])
