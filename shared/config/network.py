@@ -41,7 +41,12 @@ class NetworkConfig(LayerConfig):
     nat_mode: NatMode
     nat_gateway_count: int = Field(default=0, ge=0, le=REQUIRED_AZ_COUNT)
     nat_instance_type: str = "t4g.nano"
+    # The AL2023 AMI's root snapshot is 8 GiB; a volume may not be smaller than its snapshot.
+    nat_instance_root_volume_gib: int = Field(default=8, ge=8, le=64)
     flow_log_retention_days: LogRetentionDays
+    flow_log_traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = "ALL"
+    # KMS waits this long before deleting the flow-log key (AWS allows 7-30 days).
+    flow_log_key_deletion_window_days: int = Field(default=30, ge=7, le=30)
 
     @field_validator("vpc_cidr")
     @classmethod

@@ -107,6 +107,8 @@ for _type, _prefix, _kind in (
     ("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "sg", "security-group"),
     ("aws:ec2/vpcSecurityGroupIngressRule:VpcSecurityGroupIngressRule", "sgr", "security-group-rule"),
     ("aws:ec2/vpcSecurityGroupEgressRule:VpcSecurityGroupEgressRule", "sgr", "security-group-rule"),
+    ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "sgr", "security-group-rule"),
+    ("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "sgr", "security-group-rule"),
     ("aws:ec2/vpcEndpoint:VpcEndpoint", "vpce", "vpc-endpoint"),
     ("aws:ec2/flowLog:FlowLog", "fl", "vpc-flow-log"),
     ("aws:ec2/networkAcl:NetworkAcl", "acl", "network-acl"),

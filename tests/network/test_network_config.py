@@ -1,0 +1,34 @@
+"""The network layer's own config keys are refused with the key, the value and what is allowed."""
+
+from __future__ import annotations
+
+import pytest
+from pulumi.runtime import config as runtime_config
+
+from shared.config import ConfigError, load_layer_config
+from shared.config.network import NetworkConfig
+from shared.paths import project_dir
+from shared.plan.stackconfig import load_stack_config
+
+
+def problems(stack: str, **changes: str) -> dict[str, str]:
+    values = dict(load_stack_config(project_dir("network"), stack).values)
+    values.update({f"network:{k}": v for k, v in changes.items()})
+    runtime_config.set_all_config(values, [])
+    with pytest.raises(ConfigError) as caught:
+        load_layer_config(NetworkConfig, "network", stack)
+    return {p.key: p.render() for p in caught.value.problems}
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("flowLogKeyDeletionWindowDays", "3", "greater than or equal to 7"),
+        ("natInstanceRootVolumeGib", "4", "greater than or equal to 8"),
+        ("flowLogTrafficType", "SOME", "'ALL', 'ACCEPT' or 'REJECT'"),
+        ("natInstanceType", "nano", "not an EC2 instance type"),
+    ],
+)
+def test_bad_values_name_the_key(key, value, message):
+    found = problems("dev", **{key: value})
+    assert message in found[f"network:{key}"]
