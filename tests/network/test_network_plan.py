@@ -159,6 +159,8 @@ def test_the_nat_instance_is_hardened(net):
     group = net.one(ASG)
     assert (group.inputs["minSize"], group.inputs["maxSize"], group.inputs["desiredCapacity"]) == (1, 1, 1), group.urn
     assert group.inputs["launchTemplate"]["id"] == template.id, group.urn
+    # The observability layer alarms on GroupInServiceInstances: it must be collected.
+    assert "GroupInServiceInstances" in group.inputs["enabledMetrics"], group.urn
     # The instance may use only its own interface and address.
     role_policy = next(p for p in net.of_type("aws:iam/rolePolicy:RolePolicy") if "nat" in p.name)
     doc = json.loads(role_policy.inputs["policy"])

@@ -175,6 +175,10 @@ class NatInstance(pulumi.ComponentResource):
             launch_template=aws.autoscaling.GroupLaunchTemplateArgs(id=self.launch_template.id, version="$Latest"),
             health_check_type="EC2",
             health_check_grace_period=120,
+            # Group metrics feed the observability layer's "no healthy NAT instance" alarm;
+            # without collection the metric is missing and that alarm would sit in ALARM.
+            enabled_metrics=["GroupInServiceInstances", "GroupDesiredCapacity"],
+            metrics_granularity="1Minute",
             # A new launch template version (e.g. a newer AMI) rolls the instance; min healthy 0
             # because the group holds exactly one.
             instance_refresh=aws.autoscaling.GroupInstanceRefreshArgs(
