@@ -131,7 +131,19 @@ def scrub(value: Any) -> Any:
         return [scrub(v) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
+    if isinstance(value, (pulumi.Asset, pulumi.Archive)):
+        return _describe_asset(value)
     return value
+
+
+def _describe_asset(value: Any) -> dict[str, Any]:
+    """Assets and archives (e.g. Lambda code) as JSON: their kind and where they come from."""
+    if isinstance(value, pulumi.AssetArchive):
+        return {"archive": "assets", "assets": {k: _describe_asset(v) for k, v in sorted(value.assets.items())}}
+    for attribute in ("path", "uri", "text"):
+        if isinstance(getattr(value, attribute, None), str):
+            return {type(value).__name__: getattr(value, attribute)}
+    return {type(value).__name__: None}
 
 
 class _RecordingMonitor(pulumi_mocks.MockMonitor):

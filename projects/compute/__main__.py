@@ -1,0 +1,95 @@
+"""Compute layer: the payment Lambda functions, one execution role each, their log groups and the DLQ.
+
+Reads the private subnets and application security group (network layer) and the tables, bucket,
+cluster, secret and key (data layer) of the same environment; the code is `build/payments-lambda.zip`
+(`invoke build`).
+"""
+
+import pulumi
+import pulumi_aws as aws
+
+from payments.contract import FUNCTIONS
+from shared.components.compute.payment_functions import FunctionNames, PaymentFunctions, PaymentFunctionsArgs
+from shared.components.compute.settings import DataEndpoints, FunctionSettings
+from shared.config import load_layer_config
+from shared.config.compute import ComputeConfig
+from shared.contracts import COMPUTE, ComputeOutputs, DataOutputs, NetworkOutputs
+from shared.naming import Namer, NameKind, check_name
+from shared.packaging import lambda_code
+from shared.provider import aws_provider, invoke_options
+from shared.stack_refs import Upstream
+
+environment, config = load_layer_config(ComputeConfig)
+namer = Namer.for_environment(environment)
+
+
+def function_names(purpose: str) -> FunctionNames:
+    function = namer.name(purpose, NameKind.LAMBDA_FUNCTION)
+    return FunctionNames(
+        function=function,
+        role=namer.name(f"{purpose}-role", NameKind.IAM_ROLE),
+        policy=namer.name(f"{purpose}-access", NameKind.IAM_POLICY),
+        # The name Lambda would pick itself; created here so retention and key are ours.
+        log_group=check_name(f"/aws/lambda/{function}", NameKind.LOG_GROUP),
+    )
+
+
+names = {spec.name: function_names(spec.name) for spec in FUNCTIONS}
+dead_letter_queue_name = namer.name("payments-dlq", NameKind.SQS_QUEUE)
+code = lambda_code()
+
+provider = aws_provider(environment)
+upstream = Upstream(COMPUTE)
+network, data = "network", "data"
+identity = aws.get_caller_identity_output(opts=invoke_options(provider))
+
+functions = PaymentFunctions(
+    namer.prefix,  # logical names carry the environment suffix, like the physical ones
+    PaymentFunctionsArgs(
+        functions=FUNCTIONS,
+        names=names,
+        dead_letter_queue_name=dead_letter_queue_name,
+        account_id=identity.account_id,
+        code=code,
+        settings=FunctionSettings(
+            environment=environment.profile,
+            payment_api_endpoint=config.payment_api_endpoint,
+            payment_api_timeout_seconds=config.payment_api_timeout_seconds,
+            max_amount_minor=config.max_amount_minor,
+            log_level=config.log_level,
+            powertools_service=environment.service,
+            # One namespace per environment copy: copies sharing an account keep their metrics apart.
+            metrics_namespace=namer.prefix,
+        ),
+        data=DataEndpoints(
+            kms_key_arn=upstream.require(data, DataOutputs.KMS_KEY_ARN),
+            cluster_endpoint=upstream.require(data, DataOutputs.CLUSTER_ENDPOINT),
+            db_port=upstream.require(data, DataOutputs.DB_PORT),
+            db_name=upstream.require(data, DataOutputs.DB_NAME),
+            master_secret_arn=upstream.require(data, DataOutputs.MASTER_SECRET_ARN),
+            transactions_table_name=upstream.require(data, DataOutputs.TRANSACTIONS_TABLE_NAME),
+            transactions_table_arn=upstream.require(data, DataOutputs.TRANSACTIONS_TABLE_ARN),
+            idempotency_table_name=upstream.require(data, DataOutputs.IDEMPOTENCY_TABLE_NAME),
+            idempotency_table_arn=upstream.require(data, DataOutputs.IDEMPOTENCY_TABLE_ARN),
+            audit_bucket_name=upstream.require(data, DataOutputs.AUDIT_BUCKET_NAME),
+            audit_bucket_arn=upstream.require(data, DataOutputs.AUDIT_BUCKET_ARN),
+        ),
+        subnet_ids=upstream.require(network, NetworkOutputs.PRIVATE_SUBNET_IDS),
+        security_group_ids=upstream.require(network, NetworkOutputs.APP_SECURITY_GROUP_ID).apply(lambda sg: [sg]),
+        memory_mb=config.lambda_memory_mb,
+        timeout_seconds=config.lambda_timeout_seconds,
+        reserved_concurrency=config.lambda_reserved_concurrency,
+        log_retention_days=config.log_retention_days,
+        async_max_retry_attempts=config.async_max_retry_attempts,
+        async_max_event_age_seconds=config.async_max_event_age_seconds,
+    ),
+    opts=pulumi.ResourceOptions(providers=[provider]),
+)
+
+pulumi.export(ComputeOutputs.FUNCTION_NAMES, functions.function_names)
+pulumi.export(ComputeOutputs.FUNCTION_ARNS, functions.function_arns)
+pulumi.export(ComputeOutputs.FUNCTION_TIMEOUTS, functions.function_timeouts)
+pulumi.export(ComputeOutputs.ROLE_ARNS, functions.role_arns)
+pulumi.export(ComputeOutputs.LOG_GROUP_NAMES, functions.log_group_names)
+pulumi.export(ComputeOutputs.DLQ_ARN, functions.dead_letter_queue_arn)
+pulumi.export(ComputeOutputs.DLQ_NAME, functions.dead_letter_queue_name)

@@ -1,0 +1,1 @@
+"""Components of the compute layer: the payment functions, their roles, log groups and DLQ."""

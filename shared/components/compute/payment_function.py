@@ -1,0 +1,131 @@
+"""`PaymentFunction`: one payment Lambda function with its log group, role and async-failure handling."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from payments.contract import FunctionSpec
+from shared.components.compute.function_role import FunctionRole, FunctionRoleArgs
+from shared.components.compute.settings import DataEndpoints
+from shared.iam_policies import Access
+from shared.packaging import LAMBDA_ARCHITECTURE, PYTHON_VERSION, FunctionCode
+from shared.tagging import name_tag
+
+# The runtime the artifact is built for (shared.packaging installs wheels for this version).
+LAMBDA_RUNTIME = aws.lambda_.Runtime(f"python{PYTHON_VERSION}")
+
+
+@dataclass(frozen=True)
+class PaymentFunctionArgs:
+    spec: FunctionSpec
+    function_name: str
+    role_name: str
+    policy_name: str
+    log_group_name: str
+    account_id: pulumi.Input[str]
+    access: frozenset[Access]
+    code: FunctionCode
+    memory_mb: int
+    timeout_seconds: int
+    reserved_concurrency: int
+    log_retention_days: int
+    subnet_ids: pulumi.Input[list[str]]
+    security_group_ids: pulumi.Input[list[str]]
+    environment_variables: Mapping[str, pulumi.Input[str]]
+    data: DataEndpoints
+    dead_letter_queue_arn: pulumi.Input[str]
+    async_max_retry_attempts: int
+    async_max_event_age_seconds: int
+
+
+class PaymentFunction(pulumi.ComponentResource):
+    """A VPC Lambda function (arm64) with X-Ray tracing, JSON logs into its own KMS-encrypted log
+    group, environment variables encrypted with the environment key, its own execution role, and
+    asynchronous invocations retried then sent to the dead-letter queue if the function may send there.
+    """
+
+    function: aws.lambda_.Function
+    name: pulumi.Output[str]
+    arn: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
+    policy_json: pulumi.Output[str]
+
+    def __init__(self, name: str, args: PaymentFunctionArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("payments:compute:PaymentFunction", name, None, opts)
+
+        # Created by the program, not by Lambda on first write: retention and encryption are ours,
+        # and `pulumi destroy` removes it.
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=args.log_group_name,
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.data.kms_key_arn,
+            tags=name_tag(args.log_group_name),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        role = FunctionRole(
+            f"{name}-execution",
+            FunctionRoleArgs(
+                role_name=args.role_name,
+                policy_name=args.policy_name,
+                account_id=args.account_id,
+                access=args.access,
+                transactions_table_arn=args.data.transactions_table_arn,
+                idempotency_table_arn=args.data.idempotency_table_arn,
+                audit_bucket_arn=args.data.audit_bucket_arn,
+                master_secret_arn=args.data.master_secret_arn,
+                kms_key_arn=args.data.kms_key_arn,
+                dead_letter_queue_arn=args.dead_letter_queue_arn,
+                log_group_arn=log_group.arn,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.function = aws.lambda_.Function(
+            f"{name}-function",
+            name=args.function_name,
+            description=args.spec.description,
+            role=role.arn,
+            runtime=LAMBDA_RUNTIME,
+            architectures=[LAMBDA_ARCHITECTURE],
+            handler=args.spec.handler,
+            code=args.code.archive,
+            source_code_hash=args.code.sha256_base64,
+            memory_size=args.memory_mb,
+            timeout=args.timeout_seconds,
+            # Bounds the number of concurrent Aurora connections (one per execution environment).
+            reserved_concurrent_executions=args.reserved_concurrency,
+            environment={"variables": dict(args.environment_variables)},
+            kms_key_arn=args.data.kms_key_arn,
+            vpc_config={"subnet_ids": args.subnet_ids, "security_group_ids": args.security_group_ids},
+            tracing_config={"mode": "Active"},
+            logging_config={"log_format": "JSON", "log_group": log_group.name},
+            tags=name_tag(args.function_name),
+            # The policy must exist before Lambda checks the VPC permissions at creation, and the
+            # log group before the first invocation writes to it.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, role.policy]),
+        )
+        destination = None
+        if Access.SEND_TO_DLQ in args.access:
+            destination = {"on_failure": {"destination": args.dead_letter_queue_arn}}
+        aws.lambda_.FunctionEventInvokeConfig(
+            f"{name}-async",
+            function_name=self.function.name,
+            maximum_retry_attempts=args.async_max_retry_attempts,
+            maximum_event_age_in_seconds=args.async_max_event_age_seconds,
+            destination_config=destination,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        self.name = self.function.name
+        self.arn = self.function.arn
+        self.role_arn = role.arn
+        self.log_group_name = log_group.name
+        self.policy_json = role.policy_json
+        self.register_outputs(
+            {"name": self.name, "arn": self.arn, "roleArn": self.role_arn, "logGroupName": self.log_group_name}
+        )

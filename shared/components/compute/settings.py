@@ -1,0 +1,68 @@
+"""What the payment functions are told about their environment: names and endpoints, never secrets.
+
+Pure values: the environment-variable names come from `payments.contract.EnvVar` (the function
+reads the same names in `payments.settings.Settings.from_env`), the values from the stack config
+and the data layer. The database password stays in Secrets Manager; only the secret's ARN is here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from payments.contract import EnvVar
+
+
+@dataclass(frozen=True)
+class DataEndpoints:
+    """Where the data layer's resources of this environment are (upstream outputs)."""
+
+    kms_key_arn: pulumi.Input[str]
+    cluster_endpoint: pulumi.Input[str]
+    db_port: pulumi.Input[int]
+    db_name: pulumi.Input[str]
+    master_secret_arn: pulumi.Input[str]
+    transactions_table_name: pulumi.Input[str]
+    transactions_table_arn: pulumi.Input[str]
+    idempotency_table_name: pulumi.Input[str]
+    idempotency_table_arn: pulumi.Input[str]
+    audit_bucket_name: pulumi.Input[str]
+    audit_bucket_arn: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class FunctionSettings:
+    """The environment-wide settings of the functions (from the stack config and environments.yaml)."""
+
+    environment: str  # the profile: dev, staging or prod
+    payment_api_endpoint: str
+    payment_api_timeout_seconds: float
+    max_amount_minor: int
+    log_level: str
+    powertools_service: str
+    metrics_namespace: str
+
+
+def function_environment(settings: FunctionSettings, data: DataEndpoints) -> dict[str, pulumi.Input[str]]:
+    """Environment variables of every payment function (Lambda wants string values)."""
+    return {
+        EnvVar.ENVIRONMENT.value: settings.environment,
+        EnvVar.TRANSACTIONS_TABLE.value: data.transactions_table_name,
+        EnvVar.IDEMPOTENCY_TABLE.value: data.idempotency_table_name,
+        EnvVar.AUDIT_BUCKET.value: data.audit_bucket_name,
+        EnvVar.DB_HOST.value: data.cluster_endpoint,
+        EnvVar.DB_PORT.value: pulumi.Output.from_input(data.db_port).apply(lambda port: str(int(port))),
+        EnvVar.DB_NAME.value: data.db_name,
+        EnvVar.DB_SECRET_ARN.value: data.master_secret_arn,
+        EnvVar.PAYMENT_API_ENDPOINT.value: settings.payment_api_endpoint,
+        EnvVar.PAYMENT_API_TIMEOUT_SECONDS.value: _number(settings.payment_api_timeout_seconds),
+        EnvVar.MAX_AMOUNT_MINOR.value: str(settings.max_amount_minor),
+        EnvVar.POWERTOOLS_SERVICE_NAME.value: settings.powertools_service,
+        EnvVar.POWERTOOLS_LOG_LEVEL.value: settings.log_level,
+        EnvVar.POWERTOOLS_METRICS_NAMESPACE.value: settings.metrics_namespace,
+    }
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
