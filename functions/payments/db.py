@@ -1,0 +1,265 @@
+"""PostgreSQL data access (pg8000, pure Python) for the `payments` table.
+
+- One connection per thread (a Lambda environment runs one invocation at a time, so one connection),
+  opened lazily with TLS (verified; the RDS CA bundle `payments/certs/rds-global-bundle.pem` is used
+  when the build ships it) and credentials from the master secret.
+- An authentication failure (the secret was rotated) re-fetches the secret once and reconnects once.
+- The schema is created by `migrate()`: versioned, idempotent (`IF NOT EXISTS`), under an advisory
+  lock so concurrent cold starts do not race; it runs once per connection when `run_migrations`.
+- No statement is retried here: a broken connection is dropped and `DatabaseUnavailable` raised; the
+  next invocation (the caller's retry) reconnects.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import ssl
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import pg8000.native
+from pg8000.exceptions import DatabaseError, InterfaceError
+
+from payments.errors import DatabaseUnavailable, IdempotencyConflict
+from payments.models import PaymentRequest
+from payments.secrets import MasterSecret
+from payments.settings import Settings
+
+STATUSES = ("pending", "succeeded", "declined", "failed")
+FINAL_STATUSES = frozenset(STATUSES[1:])
+_MIGRATION_LOCK_ID = 7_311_002_417  # arbitrary, constant: pg_advisory_xact_lock key of the migration
+
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (
+        1,
+        """
+        CREATE TABLE IF NOT EXISTS payments (
+            payment_id          uuid PRIMARY KEY,
+            idempotency_key     text NOT NULL,
+            merchant_id         text NOT NULL,
+            amount_minor        bigint NOT NULL CHECK (amount_minor > 0),
+            currency            char(3) NOT NULL,
+            source_token        text NOT NULL,
+            status              text NOT NULL DEFAULT 'pending'
+                                CHECK (status IN ('pending', 'succeeded', 'declined', 'failed')),
+            provider_reference  text,
+            created_at          timestamptz NOT NULL DEFAULT now(),
+            updated_at          timestamptz NOT NULL DEFAULT now(),
+            CONSTRAINT payments_idempotency_key_key UNIQUE (idempotency_key)
+        );
+        CREATE INDEX IF NOT EXISTS payments_merchant_created_at ON payments (merchant_id, created_at);
+        """,
+    ),
+)
+
+_COLUMNS = (
+    "payment_id::text, idempotency_key, merchant_id, amount_minor, currency, status, "
+    "provider_reference, created_at, updated_at"
+)
+_RETRYABLE_SQLSTATE_PREFIXES = ("08", "53", "57", "40001", "40P01", "55P03")
+_AUTH_FAILED = ("28P01", "28000")
+_BUNDLED_CA = os.path.join(os.path.dirname(__file__), "certs", "rds-global-bundle.pem")
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    payment_id: str
+    idempotency_key: str
+    merchant_id: str
+    amount_minor: int
+    currency: str
+    status: str
+    provider_reference: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_db(cls, values: list[Any]) -> PaymentRow:
+        return cls(*values)
+
+    def matches(self, request: PaymentRequest) -> bool:
+        return (
+            self.merchant_id == request.merchant_id
+            and self.amount_minor == request.amount
+            and self.currency == request.currency
+        )
+
+
+def iso_utc(value: datetime) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _sqlstate(exc: DatabaseError) -> str:
+    detail = exc.args[0] if exc.args else None
+    return detail.get("C", "") if isinstance(detail, dict) else ""
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext | None:
+    if not settings.db_tls:
+        return None
+    cafile = settings.db_ca_file or (_BUNDLED_CA if os.path.exists(_BUNDLED_CA) else None)
+    context = ssl.create_default_context(cafile=cafile)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context  # verify_mode CERT_REQUIRED and check_hostname are the defaults
+
+
+class Database:
+    def __init__(self, settings: Settings, secret: MasterSecret) -> None:
+        self._settings = settings
+        self._secret = secret
+        self._local = threading.local()
+        self._ssl_context = tls_context(settings)
+        self._migrated = False
+
+    # -- connection management -------------------------------------------------------------------
+
+    def _connect(self) -> pg8000.native.Connection:
+        credentials = self._secret.get()
+        for attempt in (1, 2):
+            try:
+                return pg8000.native.Connection(
+                    user=credentials.username,
+                    password=credentials.password,
+                    host=self._settings.db_host,
+                    port=self._settings.db_port,
+                    database=self._settings.db_name,
+                    ssl_context=self._ssl_context,
+                    timeout=self._settings.db_connect_timeout_seconds,
+                    application_name="payments",
+                    startup_params={"statement_timeout": str(self._settings.db_statement_timeout_ms)},
+                )
+            except DatabaseError as exc:
+                if _sqlstate(exc) in _AUTH_FAILED and attempt == 1:
+                    credentials = self._secret.refresh()  # rotated: re-fetch once, reconnect once
+                    continue
+                raise DatabaseUnavailable(f"database refused the connection (SQLSTATE {_sqlstate(exc)})") from None
+            except (InterfaceError, OSError, ssl.SSLError) as exc:
+                raise DatabaseUnavailable(f"database unreachable ({type(exc).__name__})") from None
+        raise AssertionError("unreachable")
+
+    def connection(self) -> pg8000.native.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+            if self._settings.run_migrations and not self._migrated:
+                self._run(lambda c: migrate(c))
+                self._migrated = True
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                pass
+
+    def _run(self, operation):
+        conn = self.connection()
+        try:
+            return operation(conn)
+        except (InterfaceError, OSError, socket.timeout) as exc:
+            self.close()
+            raise DatabaseUnavailable(f"database connection lost ({type(exc).__name__})") from None
+        except DatabaseError as exc:
+            code = _sqlstate(exc)
+            if code.startswith(_RETRYABLE_SQLSTATE_PREFIXES):
+                self.close()
+                raise DatabaseUnavailable(f"database unavailable (SQLSTATE {code})") from None
+            raise
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    def insert_pending(self, request: PaymentRequest) -> tuple[PaymentRow, bool]:
+        """Insert the payment as pending; return (row, created). An existing row for the key is
+        returned as is, or `IdempotencyConflict` raised if it was for another amount/currency/merchant."""
+
+        def op(conn: pg8000.native.Connection) -> tuple[PaymentRow, bool]:
+            rows = conn.run(
+                "INSERT INTO payments (payment_id, idempotency_key, merchant_id, amount_minor, currency,"
+                " source_token, status) VALUES (CAST(:payment_id AS uuid), :key, :merchant, :amount,"
+                " :currency, :source, 'pending') ON CONFLICT DO NOTHING RETURNING " + _COLUMNS,
+                payment_id=request.payment_id,
+                key=request.idempotency_key,
+                merchant=request.merchant_id,
+                amount=request.amount,
+                currency=request.currency,
+                source=request.payment_source,
+            )
+            if rows:
+                return PaymentRow.from_db(rows[0]), True
+            rows = conn.run(
+                f"SELECT {_COLUMNS} FROM payments WHERE idempotency_key = :key", key=request.idempotency_key
+            )
+            if not rows:  # conflict on the primary key alone: a uuid5 collision, never expected
+                raise IdempotencyConflict("payment id already taken")
+            return PaymentRow.from_db(rows[0]), False
+
+        row, created = self._run(op)
+        if not created and not row.matches(request):
+            raise IdempotencyConflict("idempotency key already used for a different payment")
+        return row, created
+
+    def record_outcome(self, payment_id: str, status: str, provider_reference: str | None) -> PaymentRow:
+        """Move a pending payment to its final status. A payment that is already final keeps its
+        status (first outcome wins) and is returned as stored."""
+        if status not in FINAL_STATUSES:
+            raise ValueError(f"not a final status: {status}")
+
+        def op(conn: pg8000.native.Connection) -> PaymentRow:
+            rows = conn.run(
+                "UPDATE payments SET status = :status, provider_reference = :ref, updated_at = now()"
+                " WHERE payment_id = CAST(:payment_id AS uuid) AND status = 'pending' RETURNING " + _COLUMNS,
+                status=status,
+                ref=provider_reference,
+                payment_id=payment_id,
+            )
+            if not rows:
+                rows = conn.run(
+                    f"SELECT {_COLUMNS} FROM payments WHERE payment_id = CAST(:payment_id AS uuid)",
+                    payment_id=payment_id,
+                )
+            return PaymentRow.from_db(rows[0])
+
+        return self._run(op)
+
+    def get(self, payment_id: str) -> PaymentRow | None:
+        rows = self._run(
+            lambda conn: conn.run(
+                f"SELECT {_COLUMNS} FROM payments WHERE payment_id = CAST(:payment_id AS uuid)",
+                payment_id=payment_id,
+            )
+        )
+        return PaymentRow.from_db(rows[0]) if rows else None
+
+
+def migrate(conn: pg8000.native.Connection) -> list[int]:
+    """Apply the migrations not yet applied, in one transaction under an advisory lock; return them."""
+    applied: list[int] = []
+    conn.run("START TRANSACTION")
+    try:
+        conn.run("SELECT pg_advisory_xact_lock(:lock_id)", lock_id=_MIGRATION_LOCK_ID)
+        conn.run(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        done = {row[0] for row in conn.run("SELECT version FROM schema_migrations")}
+        for version, sql in MIGRATIONS:
+            if version in done:
+                continue
+            conn.run(sql)
+            conn.run("INSERT INTO schema_migrations (version) VALUES (:version)", version=version)
+            applied.append(version)
+        conn.run("COMMIT")
+    except BaseException:
+        try:
+            conn.run("ROLLBACK")
+        except Exception:  # noqa: BLE001 - the connection may be gone
+            pass
+        raise
+    return applied

@@ -1,0 +1,102 @@
+"""Client of the environment's payment API (http.client, one request per charge, never retried here).
+
+Contract with the API: `POST <endpoint>` with a JSON body and an `Idempotency-Key` header carrying
+the client's idempotency key; the API charges at most once per key and answers a repeated key with
+the original result. Responses:
+  2xx {"status": "succeeded" | "declined", "reference": "..."}  -> that outcome
+  402                                                            -> declined
+  other 4xx except 408/409/429                                   -> failed (final: the API refused it)
+  5xx, 408, 409, 429, unreadable 2xx                             -> PaymentApiError (outcome unknown)
+  timeout / connection error                                     -> PaymentApiUnavailable
+An unknown outcome leaves the payment pending; the caller's retry calls again with the same key.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import ssl
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from payments.errors import PaymentApiError, PaymentApiUnavailable
+from payments.models import PaymentRequest
+
+_TRANSIENT_4XX = frozenset({408, 409, 425, 429})
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    status: str  # succeeded | declined | failed
+    reference: str | None
+
+
+class PaymentApiClient:
+    def __init__(self, endpoint: str, timeout_seconds: float) -> None:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("payment API endpoint must be an http(s) URL")
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname
+        self._port = parts.port
+        self._path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self.timeout_seconds = timeout_seconds
+        self._ssl_context = ssl.create_default_context() if self._https else None
+
+    def charge(self, request: PaymentRequest, payment_id: str, timeout_seconds: float | None = None) -> ChargeResult:
+        timeout = self.timeout_seconds if timeout_seconds is None else min(timeout_seconds, self.timeout_seconds)
+        body = json.dumps(
+            {
+                "payment_id": payment_id,
+                "amount": request.amount,
+                "currency": request.currency,
+                "merchant_id": request.merchant_id,
+                "source": request.payment_source,
+            }
+        ).encode()
+        if self._https:
+            conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+                self._host, self._port, timeout=timeout, context=self._ssl_context
+            )
+        else:
+            conn = http.client.HTTPConnection(self._host, self._port, timeout=timeout)
+        try:
+            conn.request(
+                "POST",
+                self._path,
+                body=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "Idempotency-Key": request.idempotency_key,
+                    "Accept": "application/json",
+                },
+            )
+            response = conn.getresponse()
+            status = response.status
+            raw = response.read(65536)
+        except (socket.timeout, TimeoutError):
+            raise PaymentApiUnavailable(f"payment API timed out after {timeout:.2f}s") from None
+        except (OSError, http.client.HTTPException) as exc:
+            raise PaymentApiUnavailable(f"payment API unreachable ({type(exc).__name__})") from None
+        finally:
+            conn.close()
+        return _interpret(status, raw)
+
+
+def _interpret(status: int, raw: bytes) -> ChargeResult:
+    if status >= 500 or status in _TRANSIENT_4XX:
+        raise PaymentApiError(f"payment API answered {status}")
+    try:
+        payload = json.loads(raw) if raw else {}
+    except ValueError:
+        payload = None
+    reference = payload.get("reference") if isinstance(payload, dict) else None
+    reference = reference if isinstance(reference, str) and len(reference) <= 255 else None
+    if status == 402:
+        return ChargeResult("declined", reference)
+    if 400 <= status < 500:
+        return ChargeResult("failed", reference)
+    if 200 <= status < 300 and isinstance(payload, dict) and payload.get("status") in ("succeeded", "declined"):
+        return ChargeResult(payload["status"], reference)
+    raise PaymentApiError(f"payment API answered {status} with an unreadable body")

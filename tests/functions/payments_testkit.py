@@ -1,0 +1,408 @@
+"""Test doubles and local servers for the payment functions: PostgreSQL, the payment API stub, moto
+tables, a Lambda context, fault injection. Imported by conftest.py, the tests and the benchmark."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from payments.contract import IDEMPOTENCY_TABLE, TRANSACTIONS_TABLE, TableSchema
+
+REGION = "eu-west-1"
+DB_USER = "payments_admin"
+DB_NAME = "payments"
+TRANSACTIONS_TABLE_NAME = "payments-test-transactions"
+IDEMPOTENCY_TABLE_NAME = "payments-test-idempotency"
+AUDIT_BUCKET = "payments-test-audit"
+SECRET_NAME = "payments-test/db-master"
+
+# -- PostgreSQL ----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _pg_bin(name: str) -> str:
+    for directory in ("/usr/lib/postgresql/15/bin", "/usr/local/bin"):
+        path = os.path.join(directory, name)
+        if os.path.exists(path):
+            return path
+    found = shutil.which(name)
+    if found is None:
+        raise RuntimeError(f"PostgreSQL binary {name} not found")
+    return found
+
+
+def _server_user() -> pwd.struct_passwd | None:
+    """The unprivileged user to run the server as when we are root (postgres refuses to run as root)."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        with contextlib.suppress(KeyError):
+            return pwd.getpwnam(name)
+    raise RuntimeError("running as root and neither 'postgres' nor 'nobody' exists")
+
+
+@dataclass
+class PostgresServer:
+    """A throwaway PostgreSQL cluster on 127.0.0.1:<random port>, password (scram) auth over TCP."""
+
+    password: str = field(default_factory=lambda: uuid.uuid4().hex)
+    port: int = 0
+    root: str = ""
+    user: pwd.struct_passwd | None = None
+
+    def _run(self, *args: str) -> None:
+        user = self.user
+
+        def demote() -> None:
+            if user is not None:
+                os.setgroups([])
+                os.setgid(user.pw_gid)
+                os.setuid(user.pw_uid)
+
+        env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "LANG": "C", "HOME": self.root, "TZ": "UTC"}
+        result = subprocess.run(args, preexec_fn=demote, env=env, capture_output=True, text=True, timeout=60)
+        if result.returncode != 0:
+            log = os.path.join(self.root, "server.log")
+            tail = open(log).read()[-2000:] if os.path.exists(log) else ""
+            raise RuntimeError(f"{args[0]} failed: {result.stdout}\n{result.stderr}\n{tail}")
+
+    def start(self) -> PostgresServer:
+        self.user = _server_user()
+        self.root = tempfile.mkdtemp(prefix="payments-pg-")
+        data, sockets = os.path.join(self.root, "data"), os.path.join(self.root, "sock")
+        os.mkdir(sockets)
+        pwfile = os.path.join(self.root, "pwfile")
+        with open(pwfile, "w") as handle:
+            handle.write(self.password + "\n")
+        if self.user is not None:
+            for path in (self.root, sockets, pwfile):
+                os.chown(path, self.user.pw_uid, self.user.pw_gid)
+        self._run(
+            _pg_bin("initdb"), "-D", data, "-U", DB_USER, f"--pwfile={pwfile}", "--auth-host=scram-sha-256",
+            "--auth-local=trust", "-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions",
+        )  # fmt: skip
+        self.port = free_port()
+        options = (
+            f"-c port={self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={sockets}"
+            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50"
+        )
+        self._run(_pg_bin("pg_ctl"), "-D", data, "-l", os.path.join(self.root, "server.log"), "-o", options, "-w", "-t", "30", "start")
+        import pg8000.native
+
+        conn = self.connect("postgres")
+        conn.run(f"CREATE DATABASE {DB_NAME}")
+        conn.close()
+        return self
+
+    def connect(self, database: str = DB_NAME):
+        import pg8000.native
+
+        return pg8000.native.Connection(
+            user=DB_USER, password=self.password, host="127.0.0.1", port=self.port, database=database, timeout=10
+        )
+
+    def stop(self) -> None:
+        if self.root:
+            with contextlib.suppress(Exception):
+                self._run(_pg_bin("pg_ctl"), "-D", os.path.join(self.root, "data"), "-m", "immediate", "-w", "stop")
+            shutil.rmtree(self.root, ignore_errors=True)
+            self.root = ""
+
+
+# -- the payment API stub ------------------------------------------------------------------------
+
+
+class StubPaymentApi:
+    """A payment API on 127.0.0.1 that is idempotent on the Idempotency-Key header and counts the real
+    charges per key. `script(*modes)` queues behaviours for the next requests (default "ok"):
+      ok                  charge (or replay the key's result)
+      fail                500 without charging
+      fail_after_charge   charge, then answer 500 (the outcome is lost)
+      hang                never charge, answer only after `release()` or hang_seconds
+      hang_after_charge   charge, then hang (the client times out; the charge happened)
+      hold                wait for `release()`, then behave like ok
+      reject              400 (the API refuses the request: a final 'failed')
+    Amounts ending in 13 (minor units) are declined."""
+
+    def __init__(self, hang_seconds: float = 3.0) -> None:
+        self.hang_seconds = hang_seconds
+        self._lock = threading.Lock()
+        self._release = threading.Event()
+        self.reset()
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            wbufsize = -1  # buffered: headers and body leave in one segment (no Nagle/delayed-ACK stall)
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                status, payload = stub._handle(self.headers.get("Idempotency-Key"), body)
+                if status is None:
+                    return
+                raw = json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(raw)))
+                    self.end_headers()
+                    self.wfile.write(raw)
+                except OSError:
+                    pass  # the client gave up (timeout)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1/charges"
+
+    def start(self) -> StubPaymentApi:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.results: dict[str, dict[str, Any]] = {}
+            self.charges: Counter[str] = Counter()  # real charges per key
+            self.charged: dict[str, dict[str, Any]] = {}
+            self.requests: list[tuple[str | None, dict[str, Any]]] = []
+            self._script: list[str] = []
+            self._release = threading.Event()
+
+    def script(self, *modes: str) -> None:
+        with self._lock:
+            self._script.extend(modes)
+
+    def reset_script(self) -> None:
+        with self._lock:
+            self._script.clear()
+
+    def release(self) -> None:
+        self._release.set()
+
+    def _charge(self, key: str, body: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            if key not in self.results:
+                declined = int(body["amount"]) % 100 == 13
+                self.results[key] = {
+                    "status": "declined" if declined else "succeeded",
+                    "reference": f"ref_{len(self.results) + 1:06d}",
+                }
+                self.charges[key] += 1
+                self.charged[key] = body
+            return self.results[key]
+
+    def _handle(self, key: str | None, body: dict[str, Any]) -> tuple[int | None, dict[str, Any]]:
+        with self._lock:
+            self.requests.append((key, body))
+            mode = self._script.pop(0) if self._script else "ok"
+            release = self._release
+        if not key:
+            return 400, {"error": "Idempotency-Key header required"}
+        if mode == "fail":
+            return 500, {"error": "boom"}
+        if mode == "reject" and key not in self.results:  # a key already charged is replayed
+            return 400, {"error": "invalid request"}
+        if mode in ("hang", "hold"):
+            released = release.wait(self.hang_seconds)
+            if mode == "hang" or not released:
+                return None, {}
+        result = self._charge(key, body)
+        if mode == "fail_after_charge":
+            return 500, {"error": "boom after charge"}
+        if mode == "hang_after_charge":
+            release.wait(self.hang_seconds)
+            return None, {}
+        return (402 if result["status"] == "declined" else 200), result
+
+
+# -- AWS (moto) ----------------------------------------------------------------------------------
+
+
+def create_table(client: Any, name: str, schema: TableSchema) -> None:
+    """A DynamoDB table from the contract's key schema (the same definition the data layer uses)."""
+    key_schema = [{"AttributeName": schema.hash_key.name, "KeyType": "HASH"}]
+    if schema.range_key is not None:
+        key_schema.append({"AttributeName": schema.range_key.name, "KeyType": "RANGE"})
+    kwargs: dict[str, Any] = {
+        "TableName": name,
+        "KeySchema": key_schema,
+        "AttributeDefinitions": [{"AttributeName": a.name, "AttributeType": a.type} for a in schema.attributes],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if schema.indexes:
+        kwargs["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index.name,
+                "KeySchema": [{"AttributeName": index.hash_key.name, "KeyType": "HASH"}]
+                + ([{"AttributeName": index.range_key.name, "KeyType": "RANGE"}] if index.range_key else []),
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index in schema.indexes
+        ]
+    client.create_table(**kwargs)
+    if schema.ttl_attribute:
+        client.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": schema.ttl_attribute}
+        )
+
+
+def create_aws_resources(clients: Any, pg: PostgresServer, password: str | None = None) -> str:
+    """Tables, bucket and master secret in the (mocked) account; returns the secret ARN.
+    `clients` is a `payments.aws.AwsClients` (or anything with dynamodb/s3/secretsmanager)."""
+    dynamodb = clients.dynamodb
+    create_table(dynamodb, TRANSACTIONS_TABLE_NAME, TRANSACTIONS_TABLE)
+    create_table(dynamodb, IDEMPOTENCY_TABLE_NAME, IDEMPOTENCY_TABLE)
+    clients.s3.create_bucket(
+        Bucket=AUDIT_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    secret = clients.secretsmanager.create_secret(
+        Name=SECRET_NAME, SecretString=json.dumps({"username": DB_USER, "password": password or pg.password})
+    )
+    return secret["ARN"]
+
+
+# -- Lambda --------------------------------------------------------------------------------------
+
+
+@dataclass
+class FakeContext:
+    function_name: str = "payments-test-process-payment"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:payments-test-process-payment"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    timeout_ms: int = 30_000
+    started: float = field(default_factory=time.monotonic)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int(self.timeout_ms - (time.monotonic() - self.started) * 1000))
+
+
+def payment_event(
+    body: Any, key: str | None, *, correlation_id: str | None = None, raw_body: str | None = None
+) -> dict[str, Any]:
+    headers = {"Content-Type": "application/json"}
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    if correlation_id is not None:
+        headers["X-Correlation-Id"] = correlation_id
+    return {
+        "version": "2.0",
+        "routeKey": "POST /payments",
+        "rawPath": "/payments",
+        "headers": headers,
+        "requestContext": {"requestId": f"apigw-{uuid.uuid4()}", "http": {"method": "POST", "path": "/payments"}},
+        "body": raw_body if raw_body is not None else json.dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
+def get_event(payment_id: str) -> dict[str, Any]:
+    return {
+        "version": "2.0",
+        "routeKey": "GET /payments/{payment_id}",
+        "headers": {},
+        "requestContext": {"requestId": f"apigw-{uuid.uuid4()}"},
+        "pathParameters": {"payment_id": payment_id},
+    }
+
+
+# -- fault injection -----------------------------------------------------------------------------
+
+
+class SimulatedCrash(BaseException):
+    """The execution environment dies (timeout, OOM): not an Exception, so no handler cleans up."""
+
+
+STEPS = ("db.insert_pending", "api.charge", "db.record_outcome", "tx_log.put", "audit.put")
+
+
+class Faults:
+    """One-shot faults at a step of the flow: 'crash_after' (the step ran, then the process died) or
+    'fail_before' / 'fail_after' (the step's own transient error, before or after it took effect)."""
+
+    def __init__(self) -> None:
+        self.plan: dict[str, str] = {}
+        self.fired: list[tuple[str, str]] = []
+
+    def arm(self, step: str, kind: str) -> None:
+        assert step in STEPS and kind in ("crash_after", "fail_before", "fail_after")
+        self.plan[step] = kind
+
+    def clear(self) -> None:
+        self.plan.clear()
+
+
+def _transient_error(step: str) -> Exception:
+    from payments.errors import DatabaseUnavailable, PaymentApiUnavailable, StoreUnavailable
+
+    if step.startswith("db."):
+        return DatabaseUnavailable("injected: database unavailable")
+    if step.startswith("api."):
+        return PaymentApiUnavailable("injected: payment API timed out")
+    return StoreUnavailable("injected: store unavailable")
+
+
+class _Faulty:
+    def __init__(self, target: Any, prefix: str, faults: Faults) -> None:
+        self._target, self._prefix, self._faults = target, prefix, faults
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._target, name)
+        step = f"{self._prefix}.{name}"
+        if step not in STEPS or not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            kind = self._faults.plan.pop(step, None)
+            if kind is not None:
+                self._faults.fired.append((step, kind))
+            if kind == "fail_before":
+                raise _transient_error(step)
+            result = attr(*args, **kwargs)
+            if kind == "crash_after":
+                raise SimulatedCrash(step)
+            if kind == "fail_after":
+                raise _transient_error(step)
+            return result
+
+        return call
+
+
+def with_faults(faults: Faults):
+    def wrap(service: Any) -> Any:
+        service.repository = _Faulty(service.repository, "db", faults)
+        service.api = _Faulty(service.api, "api", faults)
+        service.transaction_log = _Faulty(service.transaction_log, "tx_log", faults)
+        service.audit = _Faulty(service.audit, "audit", faults)
+        return service
+
+    return wrap
