@@ -46,6 +46,7 @@ def test_zip_holds_the_handlers_and_their_dependencies(builds):
         "payments/contract.py",
         "payments/handlers/process_payment.py",
         "payments/handlers/get_payment.py",
+        "payments/certs/rds-global-bundle.pem",
         "pg8000/__init__.py",
         "aws_lambda_powertools/__init__.py",
     ):

@@ -143,6 +143,8 @@ def test_aurora_instances_classes_and_zones_follow_the_stack_file(env_plan, data
     zones = env_plan.layer("network").outputs[NetworkOutputs.AVAILABILITY_ZONES]
     for index, instance in enumerate(instances):
         assert instance.inputs["instanceClass"] == config.aurora_instance_class, instance.urn
+        # The functions ship the RDS roots for this CA (functions/payments/certs).
+        assert instance.inputs["caCertIdentifier"] == "rds-ca-rsa2048-g1", instance.urn
         assert instance.inputs["publiclyAccessible"] is False, instance.urn
         assert instance.inputs["identifier"] == f"acme-payments-{data.stack}-aurora-{index + 1}", instance.urn
         assert instance.inputs["availabilityZone"] == zones[index], instance.urn

@@ -146,6 +146,18 @@ def test_tls_is_required_when_enabled(app):
     assert app.pg_rows() == {}
 
 
+def test_tls_trusts_the_shipped_rds_roots_of_the_region():
+    """The bundled CA file is what verifies Aurora (ca_cert_identifier rds-ca-rsa2048-g1 in the data layer)."""
+    from payments.db import _BUNDLED_CA
+
+    context = ssl.create_default_context(cafile=_BUNDLED_CA)
+    subjects = [dict(part[0] for part in cert["subject"]).get("commonName") for cert in context.get_ca_certs()]
+    assert "Amazon RDS us-east-1 Root CA RSA2048 G1" in subjects
+    assert all(cert["notAfter"] for cert in context.get_ca_certs())
+    now = time.time()
+    assert all(ssl.cert_time_to_seconds(cert["notAfter"]) > now for cert in context.get_ca_certs()), "expired CA shipped"
+
+
 # -- payment API client --------------------------------------------------------------------------
 
 

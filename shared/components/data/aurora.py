@@ -39,6 +39,9 @@ class AuroraClusterArgs:
     final_snapshot_identifier: str | None
 
 
+RDS_CA_IDENTIFIER = "rds-ca-rsa2048-g1"
+
+
 class AuroraCluster(pulumi.ComponentResource):
     """Aurora PostgreSQL, private and encrypted.
 
@@ -136,6 +139,9 @@ class AuroraCluster(pulumi.ComponentResource):
                     ),
                     db_subnet_group_name=subnet_group.name,
                     publicly_accessible=False,
+                    # The functions verify the server against the RDS roots they ship
+                    # (functions/payments/certs); pin the CA rather than take the default.
+                    ca_cert_identifier=RDS_CA_IDENTIFIER,
                     auto_minor_version_upgrade=True,
                     promotion_tier=index,
                     copy_tags_to_snapshot=True,
