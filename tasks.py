@@ -5,10 +5,13 @@ Each task is thin: the logic lives in tested modules of the `shared` package.
 
 from __future__ import annotations
 
+import sys
+
 from invoke import Exit, task
 from rich.console import Console
 
-console = Console()
+# Piped output (CI logs, files) gets wide tables instead of rich's 80-column default.
+console = Console(width=None if sys.stdout.isatty() else 160)
 ENV_HELP = "dev, staging, prod, or all (plan only); any other value is the name of an ephemeral stack"
 
 

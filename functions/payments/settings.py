@@ -83,6 +83,26 @@ class Settings:
         )
 
     @classmethod
+    def worst_case_for(cls, payment_api_timeout_seconds: float) -> float:
+        """`worst_case_seconds()` with the production defaults and this payment API timeout.
+
+        The compute layer refuses a Lambda timeout below it, so the budget has one source.
+        """
+        placeholder = "-"
+        return cls(
+            environment=placeholder,
+            transactions_table=placeholder,
+            idempotency_table=placeholder,
+            audit_bucket=placeholder,
+            db_host=placeholder,
+            db_name=placeholder,
+            db_secret_arn=placeholder,
+            payment_api_endpoint="https://payment-api.invalid",
+            max_amount_minor=1,
+            payment_api_timeout_seconds=payment_api_timeout_seconds,
+        ).worst_case_seconds()
+
+    @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
 
