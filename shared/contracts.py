@@ -96,7 +96,6 @@ DATA = LayerContract(
     MappingProxyType(
         {
             "network": (
-                NetworkOutputs.VPC_ID,
                 NetworkOutputs.DATABASE_SUBNET_IDS,
                 NetworkOutputs.DATABASE_SECURITY_GROUP_ID,
                 NetworkOutputs.AVAILABILITY_ZONES,
@@ -117,7 +116,6 @@ COMPUTE = LayerContract(
             "data": (
                 DataOutputs.KMS_KEY_ARN,
                 DataOutputs.CLUSTER_ENDPOINT,
-                DataOutputs.CLUSTER_RESOURCE_ID,
                 DataOutputs.DB_PORT,
                 DataOutputs.DB_NAME,
                 DataOutputs.MASTER_SECRET_ARN,

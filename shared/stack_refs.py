@@ -13,6 +13,18 @@ class MissingUpstreamOutput(Exception):
     pass
 
 
+# Every (upstream project, key) a program read, so the offline plan can compare what a layer
+# reads with what its contract declares (a declared key nobody reads is a stale contract).
+_reads: list[tuple[str, str]] = []
+
+
+def take_reads() -> list[tuple[str, str]]:
+    """The reads since the last call, in order (and forget them)."""
+    reads = list(_reads)
+    _reads.clear()
+    return reads
+
+
 class Upstream:
     """The upstream stacks of one layer, in the same environment copy (same stack name)."""
 
@@ -42,6 +54,7 @@ class Upstream:
         if key not in LAYERS_BY_PROJECT[project].exports:
             raise MissingUpstreamOutput(f"layer {project!r} does not export {key!r}")
         name = self.reference_name(project)
+        _reads.append((project, key))
 
         def pick(outputs: dict[str, Any]) -> Any:
             if key not in outputs:

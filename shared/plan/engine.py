@@ -32,6 +32,7 @@ from shared.paths import project_dir as default_project_dir
 from shared.plan import aws_mocks
 from shared.plan.stackconfig import SECRET_PLACEHOLDER, load_stack_config
 from shared.plan.taggable import is_taggable
+from shared.stack_refs import take_reads
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
@@ -86,6 +87,7 @@ class LayerPlan:
     outputs: dict[str, Any]
     requires: dict[str, list[str]]
     notes: list[str] = field(default_factory=list)
+    reads: list[tuple[str, str]] = field(default_factory=list)  # upstream outputs the program read
 
     def of_type(self, type_: str) -> list[PlannedResource]:
         return [r for r in self.resources if r.type == type_]
@@ -273,6 +275,7 @@ def run_layer(
     runtime_config.set_all_config(dict(config.values), list(config.secret_keys))
 
     program = directory / "__main__.py"
+    take_reads()
     previous_cwd = os.getcwd()
     os.chdir(directory)
     sys.path.insert(0, str(directory))
@@ -298,6 +301,7 @@ def run_layer(
         outputs=outputs,
         requires={up: list(keys) for up, keys in contract.requires.items()},
         notes=notes.notes,
+        reads=take_reads(),
     )
 
 

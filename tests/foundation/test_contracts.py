@@ -22,6 +22,15 @@ def test_every_layer_exports_its_whole_contract(env_plan):
         assert not missing, f"{planned.project}/{env_plan.environment} does not export {sorted(missing)}"
 
 
+def test_each_layer_reads_exactly_what_its_contract_declares(env_plan):
+    for planned in env_plan.layers:
+        declared = {(up, key) for up, keys in layer(planned.project).requires.items() for key in keys}
+        assert set(planned.reads) == declared, (
+            f"{planned.project}: declared but never read {sorted(declared - set(planned.reads))}; "
+            f"read but undeclared {sorted(set(planned.reads) - declared)}"
+        )
+
+
 def test_rendered_requires_match_the_contract(env_plan):
     for planned in env_plan.layers:
         assert planned.requires == {k: list(v) for k, v in layer(planned.project).requires.items()}

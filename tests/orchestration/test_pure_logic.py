@@ -80,9 +80,9 @@ def test_a_layer_is_stale_only_when_a_key_it_reads_changed(tmp_path):
     store.record("b", "dev", data_contract, data, {"network": network})
     unread_change = {**network, "egressPublicIps": ["1.2.3.4"]}  # data does not read it
     assert stale_layers(FingerprintStore(tmp_path / "fp.json").recorded("b", "dev"), {"network": unread_change}) == []
-    read_change = {**network, "vpcId": "vpc-new"}
+    read_change = {**network, "databaseSubnetIds": ["subnet-0new"]}
     [stale] = stale_layers(store.recorded("b", "dev"), {"network": read_change})
-    assert (stale.project, stale.upstream, stale.changed_keys) == ("data", "network", ("vpcId",))
+    assert (stale.project, stale.upstream, stale.changed_keys) == ("data", "network", ("databaseSubnetIds",))
     assert observability.project not in store.recorded("b", "dev")
 
 
