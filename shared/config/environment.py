@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
-import yaml
 
 from shared.config.errors import MISSING, ConfigProblem
 from shared.paths import ENVIRONMENTS_FILE
+from shared.yamlfile import read_yaml
 
 NAME_PART = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 SUFFIX_MAX_LENGTH = 16
@@ -54,7 +54,7 @@ class EnvironmentsFile:
 
 @cache
 def read_environments_file() -> EnvironmentsFile:
-    data = yaml.safe_load(ENVIRONMENTS_FILE.read_text())
+    data = read_yaml(ENVIRONMENTS_FILE)
     source = ENVIRONMENTS_FILE.name
     problems = []
     for key in ("company", "service"):

@@ -6,11 +6,11 @@ import ipaddress
 import re
 from typing import Literal
 
-import yaml
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from shared.config.layer import LayerConfig, LogRetentionDays
 from shared.paths import project_dir
+from shared.yamlfile import read_yaml
 
 REQUIRED_AZ_COUNT = 3
 PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
@@ -28,7 +28,7 @@ def other_stack_cidrs(project: str, stack: str) -> dict[str, str]:
         other = path.name[len("Pulumi.") : -len(".yaml")]
         if other == stack:
             continue
-        config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+        config = (read_yaml(path) or {}).get("config") or {}
         cidr = config.get(f"{project}:vpcCidr")
         if cidr:
             found[other] = str(cidr)

@@ -14,13 +14,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rich.console import Console
 from rich.table import Table
 
 from shared.guardrails.view import ResourceView, views_of
 from shared.paths import REPO_ROOT
 from shared.plan.engine import EnvironmentPlan
+from shared.yamlfile import read_yaml
 
 PRICE_FILE = REPO_ROOT / "data" / "prices-us-east-1.yaml"
 
@@ -53,7 +53,7 @@ class PriceTable:
 
 
 def load_prices(path: Path = PRICE_FILE) -> PriceTable:
-    data = yaml.safe_load(path.read_text())
+    data = read_yaml(path)
     return PriceTable(float(data["hoursPerMonth"]), data["prices"], data["assumptions"])
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from shared.plan.engine import EnvironmentPlan, PlanError, plan_environment
+from shared.plan.engine import EnvironmentPlan, PlanError, paused_cyclic_gc, plan_environment
 from shared.plan.report import print_plan
 
 STANDARD_ENVIRONMENTS = ("dev", "staging", "prod")
@@ -25,7 +25,8 @@ def plan_document(plans: list[EnvironmentPlan], env: str) -> object:
 
 def run_plan(env: str, json_path: str | None, details: bool, console: Console) -> list[EnvironmentPlan]:
     """Plan, print and write; raises PlanError with a readable message when anything fails."""
-    plans = [plan_environment(stack) for stack in environments_for(env)]
+    with paused_cyclic_gc():  # once for the whole command, not once per environment
+        plans = [plan_environment(stack) for stack in environments_for(env)]
     print_plan(console, plans, details=details)
     if env == "all":
         from shared.guardrails.matrix import print_matrix

@@ -9,12 +9,14 @@ environment are planned in dependency order exactly as they would deploy.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
 import runpy
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -350,12 +352,26 @@ def existing_layers(projects: Iterable[str] | None = None) -> list[str]:
     return [n for n in names if (default_project_dir(n) / "__main__.py").exists()]
 
 
+@contextmanager
+def paused_cyclic_gc() -> Iterator[None]:
+    """A plan allocates many short-lived objects and frees nearly all of them by reference
+    counting; the cyclic collector's passes over them cost about a third of the run."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def plan_environment(stack: str, projects: Iterable[str] | None = None) -> EnvironmentPlan:
     """Plan every existing layer of one environment (stack name), in dependency order."""
     planned: list[LayerPlan] = []
     outputs: dict[str, dict[str, Any]] = {}
-    for project in existing_layers(projects):
-        result = run_layer(project, stack, {up: outputs[up] for up in layer(project).requires if up in outputs})
-        planned.append(result)
-        outputs[project] = result.outputs
+    with paused_cyclic_gc():
+        for project in existing_layers(projects):
+            result = run_layer(project, stack, {up: outputs[up] for up in layer(project).requires if up in outputs})
+            planned.append(result)
+            outputs[project] = result.outputs
     return EnvironmentPlan(stack, planned)

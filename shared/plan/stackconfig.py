@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from shared.yamlfile import read_yaml
+
 
 SECRET_PLACEHOLDER = "[secret]"
 
@@ -44,7 +45,7 @@ def read_project_file(project_dir: Path) -> dict[str, Any]:
     path = project_dir / "Pulumi.yaml"
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: not a Pulumi project")
-    return yaml.safe_load(path.read_text()) or {}
+    return read_yaml(path) or {}
 
 
 def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
@@ -63,7 +64,7 @@ def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.exists():
         raise FileNotFoundError(f"{stack_file} is missing: no stack {stack!r} for project {project!r}")
-    stack_data = yaml.safe_load(stack_file.read_text()) or {}
+    stack_data = read_yaml(stack_file) or {}
     for key, value in (stack_data.get("config") or {}).items():
         full_key = _qualify(project, key)
         if isinstance(value, dict) and set(value) == {"secure"}:
