@@ -16,7 +16,8 @@ from typing import Any
 
 from payments.contract import GET_PAYMENT, PROCESS_PAYMENT
 
-POLICY_VERSION = "2012-10-17"
+from shared.policy_document import document, service_trust_policy
+
 LAMBDA_SERVICE_PRINCIPAL = "lambda.amazonaws.com"
 
 
@@ -95,15 +96,13 @@ class PolicyTargets:
     log_group_arn: str
 
 
-def statement(sid: str, actions: tuple[str, ...] | list[str], resources: list[str], condition: dict | None = None) -> dict[str, Any]:
+def statement(
+    sid: str, actions: tuple[str, ...] | list[str], resources: list[str], condition: dict | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": sorted(resources)}
     if condition:
         body["Condition"] = condition
     return body
-
-
-def document(statements: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"Version": POLICY_VERSION, "Statement": statements}
 
 
 def lambda_trust_policy(account_id: str) -> dict[str, Any]:
@@ -112,17 +111,7 @@ def lambda_trust_policy(account_id: str) -> dict[str, Any]:
     No `aws:SourceArn` condition: Lambda does not always pass the function ARN when it assumes the
     role to set up a VPC function's network interfaces, and creating the function then fails.
     """
-    return document(
-        [
-            {
-                "Sid": "LambdaOfThisAccount",
-                "Effect": "Allow",
-                "Principal": {"Service": LAMBDA_SERVICE_PRINCIPAL},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            }
-        ]
-    )
+    return service_trust_policy(LAMBDA_SERVICE_PRINCIPAL, "LambdaOfThisAccount", account_id=account_id)
 
 
 def function_policy(access: frozenset[Access], targets: PolicyTargets) -> dict[str, Any]:
@@ -135,7 +124,9 @@ def function_policy(access: frozenset[Access], targets: PolicyTargets) -> dict[s
         statement("UseEnvironmentKey", _kms_actions(access), [targets.kms_key_arn]),
     ]
     if Access.WRITE_TRANSACTION_LOG in access:
-        statements.append(statement("WriteTransactionLog", ("dynamodb:GetItem", "dynamodb:PutItem"), [targets.transactions_table_arn]))
+        statements.append(
+            statement("WriteTransactionLog", ("dynamodb:GetItem", "dynamodb:PutItem"), [targets.transactions_table_arn])
+        )
     if Access.USE_IDEMPOTENCY_STORE in access:
         statements.append(
             statement(
@@ -151,7 +142,7 @@ def function_policy(access: frozenset[Access], targets: PolicyTargets) -> dict[s
     if Access.SEND_TO_DLQ in access:
         statements.append(statement("SendFailedEvents", ("sqs:SendMessage",), [targets.dead_letter_queue_arn]))
     statements += [statement(u.sid, u.actions, ["*"]) for u in UNSCOPABLE_ACTIONS]
-    return document(statements)
+    return document(*statements)
 
 
 def _kms_actions(access: frozenset[Access]) -> tuple[str, ...]:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from shared.policy_document import document
+
 SECURE_TRANSPORT_KEY = "aws:SecureTransport"
 MIN_TLS_VERSION = "1.2"
 
@@ -34,60 +36,56 @@ def log_group_arn_patterns(partition: str, region: str, account: str, name_prefi
 def kms_key_policy(partition: str, region: str, account: str, name_prefix: str) -> dict[str, Any]:
     """Key policy of the environment's customer-managed key (see the module docstring)."""
     root = f"arn:{partition}:iam::{account}:root"
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AccountRootAdministersTheKeyAndEnablesIamPolicies",
-                "Effect": "Allow",
-                "Principal": {"AWS": root},
-                "Action": "kms:*",
-                "Resource": "*",
+    return document(
+        {
+            "Sid": "AccountRootAdministersTheKeyAndEnablesIamPolicies",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "CloudWatchLogsForThisEnvironmentsLogGroups",
+            "Effect": "Allow",
+            "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+            "Action": _KEY_USE,
+            "Resource": "*",
+            "Condition": {
+                "ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_group_arn_patterns(partition, region, account, name_prefix)}
             },
-            {
-                "Sid": "CloudWatchLogsForThisEnvironmentsLogGroups",
-                "Effect": "Allow",
-                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                "Action": _KEY_USE,
-                "Resource": "*",
-                "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_group_arn_patterns(partition, region, account, name_prefix)}},
-            },
-            {
-                # CloudWatch alarms publish to the observability layer's KMS-encrypted SNS topic.
-                "Sid": "CloudWatchAlarmsPublishToTheEncryptedAlertTopic",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                "Resource": "*",
-            },
-        ],
-    }
+        },
+        {
+            # CloudWatch alarms publish to the observability layer's KMS-encrypted SNS topic.
+            "Sid": "CloudWatchAlarmsPublishToTheEncryptedAlertTopic",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+        },
+    )
 
 
 def tls_only_bucket_policy(bucket_arn: str) -> dict[str, Any]:
     """Deny every request to the bucket and its objects that is not over TLS (1.2 or later)."""
     resources = [bucket_arn, f"{bucket_arn}/*"]
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": resources,
-                "Condition": {"Bool": {SECURE_TRANSPORT_KEY: "false"}},
-            },
-            {
-                "Sid": "DenyOutdatedTls",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": resources,
-                "Condition": {"NumericLessThan": {"s3:TlsVersion": MIN_TLS_VERSION}},
-            },
-        ],
-    }
+    return document(
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": resources,
+            "Condition": {"Bool": {SECURE_TRANSPORT_KEY: "false"}},
+        },
+        {
+            "Sid": "DenyOutdatedTls",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": resources,
+            "Condition": {"NumericLessThan": {"s3:TlsVersion": MIN_TLS_VERSION}},
+        },
+    )
 
 
 def to_json(document: dict[str, Any]) -> str:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-Document = dict[str, Any]
+from shared.policy_document import Document, document, service_trust_policy
 
 # Tag the NAT instance's launch template puts on the instance's own (ephemeral) primary interface;
 # the instance may act only on interfaces that carry it with its own value.
@@ -12,13 +10,9 @@ NAT_INTERFACE_TAG = "NatInstanceInterface"
 SSM_MANAGED_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 
 
-def _doc(*statements: Document) -> Document:
-    return {"Version": "2012-10-17", "Statement": list(statements)}
-
-
 def ec2_trust_policy() -> Document:
     """Only EC2 may assume the NAT instance role (through its instance profile)."""
-    return _doc({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"})
+    return service_trust_policy("ec2.amazonaws.com", "Ec2Instances")
 
 
 def nat_instance_policy(
@@ -41,7 +35,7 @@ def nat_instance_policy(
         launch template stamps on it (the role cannot create or change tags).
     """
     prefix = f"arn:aws:ec2:{region}:{account_id}"
-    return _doc(
+    return document(
         {
             "Sid": "AttachThePersistentInterface",
             "Effect": "Allow",
@@ -73,23 +67,18 @@ def nat_instance_policy(
 
 def flow_logs_trust_policy(region: str, account_id: str) -> Document:
     """Only the VPC Flow Logs service, acting for this account's flow logs (confused-deputy guard)."""
-    return _doc(
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-            "Condition": {
-                "StringEquals": {"aws:SourceAccount": account_id},
-                "ArnLike": {"aws:SourceArn": f"arn:aws:ec2:{region}:{account_id}:vpc-flow-log/*"},
-            },
-        }
+    return service_trust_policy(
+        "vpc-flow-logs.amazonaws.com",
+        "VpcFlowLogsOfThisAccount",
+        account_id=account_id,
+        source_arn_like=f"arn:aws:ec2:{region}:{account_id}:vpc-flow-log/*",
     )
 
 
 def flow_logs_delivery_policy(log_group_arn: str) -> Document:
     """Write to one log group. DescribeLogGroups is a list call AWS authorizes only on "*"."""
     group = log_group_arn.removesuffix(":*")
-    return _doc(
+    return document(
         {
             "Sid": "WriteTheFlowLogGroup",
             "Effect": "Allow",
@@ -103,7 +92,7 @@ def flow_logs_delivery_policy(log_group_arn: str) -> Document:
 def log_key_policy(region: str, account_id: str, log_group_name: str) -> Document:
     """Key policy of the flow-log key: the account administers it; CloudWatch Logs may use it only
     for this one log group (`kms:EncryptionContext:aws:logs:arn`)."""
-    return _doc(
+    return document(
         {
             "Sid": "AccountAdministersTheKey",
             "Effect": "Allow",
@@ -118,7 +107,9 @@ def log_key_policy(region: str, account_id: str, log_group_name: str) -> Documen
             "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
             "Resource": "*",
             "Condition": {
-                "ArnEquals": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account_id}:log-group:{log_group_name}"}
+                "ArnEquals": {
+                    "kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account_id}:log-group:{log_group_name}"
+                }
             },
         },
     )
@@ -127,7 +118,7 @@ def log_key_policy(region: str, account_id: str, log_group_name: str) -> Documen
 def gateway_endpoint_policy(account_id: str) -> Document:
     """Gateway endpoints reach only resources of this account: a compromised function cannot copy
     payment data to a foreign bucket or table through them."""
-    return _doc(
+    return document(
         {
             "Sid": "OnlyThisAccountsResources",
             "Effect": "Allow",
