@@ -498,6 +498,22 @@ def call_result(token: str, args: State) -> State:
         }
     if token == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
         return {"id": "pl-63a5400a", "name": args.get("name"), "entries": []}
+    if token == "aws:rds/getOrderableDbInstance:getOrderableDbInstance":
+        # RDS answers with the first orderable option matching engine, version and class.
+        return {
+            "id": REGION,
+            "engine": args.get("engine"),
+            "engineVersion": args.get("engineVersion"),
+            "instanceClass": args.get("instanceClass"),
+            "licenseModel": "postgresql-license",
+            "storageType": "aurora",
+            "availabilityZones": [f"{REGION}{c}" for c in "abcdef"],
+            "multiAzCapable": True,
+            "supportsIamDatabaseAuthentication": True,
+            "supportsPerformanceInsights": True,
+            "supportsStorageEncryption": True,
+            "supportedEngineModes": ["provisioned"],
+        }
     if token == "aws:iam/getPolicyDocument:getPolicyDocument":
         return {"json": json.dumps({"Version": "2012-10-17", "Statement": args.get("statements", [])}), "id": digest(token)[:10]}
     raise NotImplementedError(f"the offline plan has no mock for the data source {token}; add one to shared/plan/aws_mocks.py")

@@ -90,6 +90,7 @@ class LayerPlan:
     requires: dict[str, list[str]]
     notes: list[str] = field(default_factory=list)
     reads: list[tuple[str, str]] = field(default_factory=list)  # upstream outputs the program read
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # data-source invokes (token, args)
 
     def of_type(self, type_: str) -> list[PlannedResource]:
         return [r for r in self.resources if r.type == type_]
@@ -181,6 +182,7 @@ class _PlanMocks(pulumi_mocks.Mocks):
         self.stack = stack
         self.upstream = upstream_outputs  # keyed by "<org>/<project>/<stack>"
         self.inputs: dict[tuple[str, str], dict[str, Any]] = {}
+        self.calls: list[tuple[str, dict[str, Any]]] = []
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
         if args.typ == STACK_REFERENCE:
@@ -194,6 +196,7 @@ class _PlanMocks(pulumi_mocks.Mocks):
         return rid, state
 
     def call(self, args: pulumi_mocks.MockCallArgs):
+        self.calls.append((args.token, scrub(dict(args.args))))
         return aws_mocks.call_result(args.token, args.args)
 
 
@@ -304,6 +307,7 @@ def run_layer(
         requires={up: list(keys) for up, keys in contract.requires.items()},
         notes=notes.notes,
         reads=take_reads(),
+        calls=mocks.calls,
     )
 
 

@@ -356,3 +356,13 @@ def test_glacier_only_in_prod_after_90_days(plans):
         lifecycle = plans[stack].layer("data").one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
         transitions = [t for r in lifecycle.inputs["rules"] for t in r.get("transitions", [])]
         assert transitions == expected, lifecycle.urn
+
+
+def test_rds_is_asked_whether_the_engine_runs_on_the_instance_class(env_plan):
+    """The preview fails with RDS's answer if the engine version cannot run on the class."""
+    data = env_plan.layer("data")
+    (lookup,) = [args for token, args in data.calls if token == "aws:rds/getOrderableDbInstance:getOrderableDbInstance"]
+    cluster = data.one("aws:rds/cluster:Cluster")
+    classes = {i.inputs["instanceClass"] for i in data.of_type(INSTANCE)}
+    assert lookup["engine"] == "aurora-postgresql" and lookup["engineVersion"] == cluster.inputs["engineVersion"], lookup
+    assert classes == {lookup["instanceClass"]}, classes

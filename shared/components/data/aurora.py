@@ -124,6 +124,16 @@ class AuroraCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
         )
 
+        # Ask RDS (at preview, before anything is created) whether this engine version can run on
+        # this instance class in the region; an unsupported pair fails here with RDS's own answer
+        # instead of half-way through an `up`. The instances take the class from the answer.
+        orderable = aws.rds.get_orderable_db_instance_output(
+            engine=ENGINE,
+            engine_version=args.engine_version,
+            instance_class=args.instance_class,
+            opts=pulumi.InvokeOptions(parent=self),
+        )
+
         instances: list[aws.rds.ClusterInstance] = []
         for index, identifier in enumerate(args.instance_identifiers):
             instances.append(
@@ -133,7 +143,7 @@ class AuroraCluster(pulumi.ComponentResource):
                     cluster_identifier=cluster.id,
                     engine=cluster.engine,
                     engine_version=cluster.engine_version,
-                    instance_class=args.instance_class,
+                    instance_class=orderable.instance_class,
                     availability_zone=pulumi.Output.from_input(args.availability_zones).apply(
                         lambda zones, i=index: instance_zone(list(zones), i)
                     ),
