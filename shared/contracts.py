@@ -145,6 +145,7 @@ OBSERVABILITY = LayerContract(
                 DataOutputs.CLUSTER_IDENTIFIER,
                 DataOutputs.INSTANCE_IDENTIFIERS,
                 DataOutputs.TRANSACTIONS_TABLE_NAME,
+                DataOutputs.IDEMPOTENCY_TABLE_NAME,
             ),
             "compute": (
                 ComputeOutputs.FUNCTION_NAMES,

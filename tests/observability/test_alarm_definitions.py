@@ -99,9 +99,10 @@ def test_dynamodb_alarms_sum_every_operation_because_the_metrics_need_the_operat
 
 def test_nat_alarms_fan_out_per_gateway_or_per_instance_group():
     gateways = by_key(alarm_definitions(config_for("prod"), watched(), NAMER))
-    for gateway in ("nat-0aaaaaaaaaaaaaaaa", "nat-0bbbbbbbbbbbbbbbb"):
-        assert dict(gateways[f"nat-port-allocation-errors-{gateway}"].metrics[0].dimensions) == {"NatGatewayId": gateway}
-        assert gateways[f"nat-packets-dropped-{gateway}"].metrics[0].metric_name == "PacketsDropCount"
+    # Named by AZ position, so a replaced gateway keeps its alarms' names.
+    for position, gateway in enumerate(("nat-0aaaaaaaaaaaaaaaa", "nat-0bbbbbbbbbbbbbbbb"), start=1):
+        assert dict(gateways[f"nat-port-allocation-errors-{position}"].metrics[0].dimensions) == {"NatGatewayId": gateway}
+        assert gateways[f"nat-packets-dropped-{position}"].metrics[0].metric_name == "PacketsDropCount"
     assert not [k for k in gateways if k.startswith("nat-instance-health")]
 
     groups = by_key(alarm_definitions(config_for("dev"), watched(nat_gateway_ids=(), nat_instance_group_names=(f"{P}-nat-a",)), NAMER))

@@ -69,14 +69,17 @@ def test_dlq_and_dynamodb_alarms_use_the_real_queue_and_table(env_plan):
     _, data, compute, plan = layers(env_plan)
     (dlq,) = alarms_of(plan, "ApproximateNumberOfMessagesVisible")
     assert dlq.inputs["dimensions"] == {"QueueName": compute.outputs[ComputeOutputs.DLQ_NAME]}, dlq.urn
-    table = data.outputs[DataOutputs.TRANSACTIONS_TABLE_NAME]
+    # The transaction log and the idempotency table the functions' Powertools layer uses.
+    tables = [data.outputs[DataOutputs.TRANSACTIONS_TABLE_NAME], data.outputs[DataOutputs.IDEMPOTENCY_TABLE_NAME]]
     for metric in ("ThrottledRequests", "SystemErrors"):
-        (alarm,) = math_alarms_of(plan, metric)
-        queries = alarm.inputs["metricQueries"]
-        reads = [q for q in queries if "metric" in q]
-        assert [q["metric"]["dimensions"] for q in reads] == [{"TableName": table, "Operation": op} for op in DYNAMODB_OPERATIONS], alarm.urn
-        assert [q for q in queries if q.get("returnData")] == [q for q in queries if "expression" in q], alarm.urn
-        assert "metricName" not in alarm.inputs and "period" not in alarm.inputs, alarm.urn
+        alarms = math_alarms_of(plan, metric)
+        assert len(alarms) == len(tables), metric
+        for table, alarm in zip(tables, alarms):
+            queries = alarm.inputs["metricQueries"]
+            reads = [q for q in queries if "metric" in q]
+            assert [q["metric"]["dimensions"] for q in reads] == [{"TableName": table, "Operation": op} for op in DYNAMODB_OPERATIONS], alarm.urn
+            assert [q for q in queries if q.get("returnData")] == [q for q in queries if "expression" in q], alarm.urn
+            assert "metricName" not in alarm.inputs and "period" not in alarm.inputs, alarm.urn
 
 
 def test_nat_alarms_follow_the_network_layers_nat_resources(env_plan):
@@ -144,6 +147,7 @@ def test_dashboard_is_json_naming_only_resources_of_its_own_environment(plans):
         own = {
             *data.outputs[DataOutputs.INSTANCE_IDENTIFIERS],
             data.outputs[DataOutputs.TRANSACTIONS_TABLE_NAME],
+            data.outputs[DataOutputs.IDEMPOTENCY_TABLE_NAME],
             *compute.outputs[ComputeOutputs.FUNCTION_NAMES].values(),
             compute.outputs[ComputeOutputs.DLQ_NAME],
             *(network.outputs[NetworkOutputs.NAT_GATEWAY_IDS] or []),

@@ -221,11 +221,13 @@ def _queue_and_tables(b: _Builder, config: ObservabilityConfig, watched: Watched
 
 
 def _nat(b: _Builder, config: ObservabilityConfig, watched: WatchedResources) -> None:
-    for gateway in watched.nat_gateway_ids:
+    # Named by position (the network layer exports gateways in AZ order), not by id, so a replaced
+    # gateway keeps its alarms' names.
+    for position, gateway in enumerate(watched.nat_gateway_ids, start=1):
         dims = {"NatGatewayId": gateway}
         b.add(
             config.nat_port_allocation_errors_alarm,
-            f"nat-port-allocation-errors-{gateway}",
+            f"nat-port-allocation-errors-{position}",
             f"NAT gateway {gateway}: could not allocate a source port (connections to the payment API fail)",
             [MetricStat("AWS/NATGateway", "ErrorPortAllocation", dims, "Sum")],
             "GreaterThanThreshold",
@@ -233,7 +235,7 @@ def _nat(b: _Builder, config: ObservabilityConfig, watched: WatchedResources) ->
         )
         b.add(
             config.nat_packets_dropped_alarm,
-            f"nat-packets-dropped-{gateway}",
+            f"nat-packets-dropped-{position}",
             f"NAT gateway {gateway}: packets dropped",
             [MetricStat("AWS/NATGateway", "PacketsDropCount", dims, "Sum")],
             "GreaterThanThreshold",

@@ -60,7 +60,9 @@ class WatchedResources:
             function_names=dict(compute[ComputeOutputs.FUNCTION_NAMES]),
             function_timeouts={k: int(v) for k, v in compute[ComputeOutputs.FUNCTION_TIMEOUTS].items()},
             dead_letter_queue_name=str(compute[ComputeOutputs.DLQ_NAME]),
-            table_names=(str(data[DataOutputs.TRANSACTIONS_TABLE_NAME]),),
+            # The transaction log and the Powertools idempotency table: a throttled idempotency
+            # table stops every payment just as surely.
+            table_names=(str(data[DataOutputs.TRANSACTIONS_TABLE_NAME]), str(data[DataOutputs.IDEMPOTENCY_TABLE_NAME])),
             nat_gateway_ids=tuple(network.get(NetworkOutputs.NAT_GATEWAY_IDS) or ()),
             nat_instance_group_names=tuple(network.get(NetworkOutputs.NAT_INSTANCE_GROUP_NAMES) or ()),
             cluster_identifier=str(data[DataOutputs.CLUSTER_IDENTIFIER]),
