@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -126,7 +127,7 @@ def main() -> None:
         start = time.perf_counter()
         result = subprocess.run([str(PYTHON), "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=REPO, capture_output=True, text=True)
         elapsed = time.perf_counter() - start
-        summary = [l for l in result.stdout.splitlines() if " passed" in l or " failed" in l]
+        summary = [l for l in result.stdout.splitlines() if re.search(r"^\d+ (passed|failed)|^=+ .*\d+ (passed|failed)", l)]
         print(f"test suite            : {elapsed:.1f} s wall ({summary[-1] if summary else 'no summary'}; target <= 60 s)")
 
 
