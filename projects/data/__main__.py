@@ -11,14 +11,14 @@ from payments.contract import IDEMPOTENCY_TABLE, TRANSACTIONS_TABLE
 
 from shared.components.data.audit_bucket import AuditBucket, AuditBucketArgs
 from shared.components.data.aurora import AuroraCluster, AuroraClusterArgs
-from shared.components.data.encryption import EncryptionKey, EncryptionKeyArgs
 from shared.components.data.layout import Capacity
 from shared.components.data.policies import kms_key_policy, to_json
 from shared.components.data.table import DynamoTable, DynamoTableArgs
+from shared.components.encryption import EncryptionKey, EncryptionKeyArgs
 from shared.config import load_layer_config
 from shared.config.data import DataConfig
 from shared.contracts import DATA, DataOutputs, NetworkOutputs
-from shared.naming import Namer, NameKind, check_name
+from shared.naming import NameKind, Namer, check_name
 from shared.provider import aws_provider, invoke_options
 from shared.stack_refs import Upstream
 
@@ -52,6 +52,7 @@ key = EncryptionKey(
             lambda values: to_json(kms_key_policy(values[0], environment.region, values[1], namer.prefix))
         ),
         deletion_window_days=config.kms_deletion_window_days,
+        description="Encrypts the payment platform's data stores and log groups of one environment",
     ),
     opts=components,
 )

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
-
 from payments.contract import FunctionSpec
+
 from shared.components.compute.function_role import FunctionRole, FunctionRoleArgs
 from shared.components.compute.settings import DataEndpoints
+from shared.components.log_group import encrypted_log_group
 from shared.iam_policies import Access
 from shared.packaging import LAMBDA_ARCHITECTURE, PYTHON_VERSION, FunctionCode
 from shared.tagging import name_tag
@@ -60,13 +61,12 @@ class PaymentFunction(pulumi.ComponentResource):
 
         # Created by the program, not by Lambda on first write: retention and encryption are ours,
         # and `pulumi destroy` removes it.
-        log_group = aws.cloudwatch.LogGroup(
+        log_group = encrypted_log_group(
             f"{name}-logs",
             name=args.log_group_name,
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.data.kms_key_arn,
-            tags=name_tag(args.log_group_name),
-            opts=pulumi.ResourceOptions(parent=self),
+            retention_days=args.log_retention_days,
+            kms_key_arn=args.data.kms_key_arn,
+            parent=self,
         )
         role = FunctionRole(
             f"{name}-execution",

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from shared.components.data.layout import CLUSTER_PARAMETERS, instance_zone, rds_log_group_name
+from shared.components.log_group import encrypted_log_group
 from shared.tagging import name_tag
 
 ENGINE = "aurora-postgresql"
@@ -66,13 +67,12 @@ class AuroraCluster(pulumi.ComponentResource):
         super().__init__("payments:data:AuroraCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        log_group = aws.cloudwatch.LogGroup(
+        log_group = encrypted_log_group(
             f"{name}-postgresql-logs",
             name=rds_log_group_name(args.cluster_identifier),
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.kms_key_arn,
-            tags=name_tag(rds_log_group_name(args.cluster_identifier)),
-            opts=child,
+            retention_days=args.log_retention_days,
+            kms_key_arn=args.kms_key_arn,
+            parent=self,
         )
         subnet_group = aws.rds.SubnetGroup(
             f"{name}-subnets",

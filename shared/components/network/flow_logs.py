@@ -9,6 +9,8 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
+from shared.components.encryption import EncryptionKey, EncryptionKeyArgs
+from shared.components.log_group import encrypted_log_group
 from shared.components.network.policies import flow_logs_delivery_policy, flow_logs_trust_policy, log_key_policy
 from shared.tagging import name_tag
 
@@ -42,26 +44,26 @@ class FlowLogs(pulumi.ComponentResource):
         super().__init__("payments:network:FlowLogs", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        self.key = aws.kms.Key(
+        # Its own key: the data layer's key does not exist yet when the network layer deploys.
+        self.key = EncryptionKey(
             f"{name}-key",
-            description=f"Encrypts the VPC flow log group {args.log_group_name}",
-            enable_key_rotation=True,
-            deletion_window_in_days=args.key_deletion_window_days,
-            policy=pulumi.Output.from_input(args.account_id).apply(
-                lambda account: json.dumps(log_key_policy(args.region, account, args.log_group_name))
+            EncryptionKeyArgs(
+                name=args.key_alias.removeprefix("alias/"),
+                alias=args.key_alias,
+                policy=pulumi.Output.from_input(args.account_id).apply(
+                    lambda account: json.dumps(log_key_policy(args.region, account, args.log_group_name))
+                ),
+                deletion_window_days=args.key_deletion_window_days,
+                description=f"Encrypts the VPC flow log group {args.log_group_name}",
             ),
-            tags=name_tag(args.key_alias.removeprefix("alias/")),
             opts=child,
         )
-        aws.kms.Alias(f"{name}-key-alias", name=args.key_alias, target_key_id=self.key.key_id, opts=child)
-
-        self.log_group = aws.cloudwatch.LogGroup(
+        self.log_group = encrypted_log_group(
             f"{name}-group",
             name=args.log_group_name,
-            retention_in_days=args.retention_days,
-            kms_key_id=self.key.arn,
-            tags=name_tag(args.log_group_name),
-            opts=child,
+            retention_days=args.retention_days,
+            kms_key_arn=self.key.arn,
+            parent=self,
         )
         self.role = aws.iam.Role(
             f"{name}-role",

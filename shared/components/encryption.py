@@ -1,4 +1,4 @@
-"""EncryptionKey: the environment's customer-managed KMS key and its alias."""
+"""EncryptionKey: a customer-managed KMS key with rotation and its alias (the data key, the flow-log key)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from shared.tagging import name_tag
 
 @dataclass(frozen=True)
 class EncryptionKeyArgs:
-    name: str  # the key's Name tag, `{company}-{service}-{suffix}-data`
-    alias: str  # `alias/{company}-{service}-{suffix}-data`
-    policy: pulumi.Input[str]  # JSON key policy (shared.components.data.policies.kms_key_policy)
+    name: str  # the key's Name tag, e.g. `{company}-{service}-{suffix}-data`
+    alias: str  # `alias/<name>`
+    policy: pulumi.Input[str]  # JSON key policy, built by a pure function of the layer
     deletion_window_days: int
-    description: str = "Encrypts the payment platform's data stores and log groups of one environment"
+    description: str
 
 
 class EncryptionKey(pulumi.ComponentResource):
@@ -30,7 +30,7 @@ class EncryptionKey(pulumi.ComponentResource):
     alias_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: EncryptionKeyArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("payments:data:EncryptionKey", name, None, opts)
+        super().__init__("payments:security:EncryptionKey", name, None, opts)
         key = aws.kms.Key(
             f"{name}-key",
             description=args.description,
