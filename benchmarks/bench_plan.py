@@ -125,7 +125,7 @@ def main() -> None:
 
     if args.suite:
         start = time.perf_counter()
-        result = subprocess.run([str(PYTHON), "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=REPO, capture_output=True, text=True)
+        result = subprocess.run([str(PYTHON), "-m", "pytest", "-p", "no:cacheprovider"], cwd=REPO, capture_output=True, text=True)
         elapsed = time.perf_counter() - start
         summary = [l for l in result.stdout.splitlines() if re.search(r"^\d+ (passed|failed)|^=+ .*\d+ (passed|failed)", l)]
         print(f"test suite            : {elapsed:.1f} s wall ({summary[-1] if summary else 'no summary'}; target <= 60 s)")
