@@ -109,19 +109,26 @@ def build(c, output=None):
     console.print(f"built {describe(result)}")
 
 
-@task(help={"env": "dev, staging, prod, or all; any other value is the name of an ephemeral stack"})
-def check(c, env):
-    """Run the policy pack's rules (policy/) offline against the offline plan; fails on any violation."""
-    from shared.guardrails.check import check_environment, print_results
+OFFLINE_ENV_HELP = "dev, staging, prod, or all; any other value is the name of an ephemeral stack"
+
+
+def _offline_plans(task_name, env):
+    """The offline plan of each environment `env` names; a plan failure exits naming the task."""
     from shared.plan.cli import PlanError, environments_for
     from shared.plan.engine import plan_environment
 
-    violations = 0
     try:
-        for stack in environments_for(env):
-            violations += print_results(console, stack, check_environment(plan_environment(stack)))
+        return [plan_environment(stack) for stack in environments_for(env)]
     except PlanError as error:
-        raise Exit(f"check failed: {error}", code=1) from None
+        raise Exit(f"{task_name} failed: {error}", code=1) from None
+
+
+@task(help={"env": OFFLINE_ENV_HELP})
+def check(c, env):
+    """Run the policy pack's rules (policy/) offline against the offline plan; fails on any violation."""
+    from shared.guardrails.check import check_environment, print_results
+
+    violations = sum(print_results(console, p.environment, check_environment(p)) for p in _offline_plans("check", env))
     if violations:
         raise Exit(f"{violations} policy violation(s)", code=1)
     console.print("[green]all guardrails pass[/green]")
@@ -129,18 +136,13 @@ def check(c, env):
 
 @task(
     help={
-        "env": "dev, staging, prod, or all; any other value is the name of an ephemeral stack",
+        "env": OFFLINE_ENV_HELP,
         "details": "print every cost line (default); --no-details prints the summary only",
     }
 )
 def cost(c, env, details=True):
     """Estimate the monthly cost per environment and layer from the rendered resources (data/prices-us-east-1.yaml)."""
     from shared.guardrails.cost import estimate_environment, print_estimates
-    from shared.plan.cli import PlanError, environments_for
-    from shared.plan.engine import plan_environment
 
-    try:
-        estimates = {stack: estimate_environment(plan_environment(stack)) for stack in environments_for(env)}
-    except PlanError as error:
-        raise Exit(f"cost failed: {error}", code=1) from None
+    estimates = {p.environment: estimate_environment(p) for p in _offline_plans("cost", env)}
     print_estimates(console, estimates, details=details)
