@@ -1,6 +1,6 @@
 """Tasks for the payment platform: `invoke --list` shows them, `invoke --help <task>` explains one.
 
-Each task is thin: the logic lives in tested modules of the `shared` package.
+Each task is thin: the logic lives in tested modules of the `platform_tools` package.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ ENV_HELP = "dev, staging, prod, or all (plan only); any other value is the name 
 )
 def plan(c, env, json=None, details=True):
     """Render every layer of an environment offline: real programs, real stack files, mock engine."""
-    from shared.plan.cli import PlanError, run_plan
+    from platform_tools.plan.cli import PlanError, run_plan
 
     try:
         run_plan(env, json, details, console)
@@ -32,15 +32,15 @@ def plan(c, env, json=None, details=True):
         raise Exit(f"plan failed: {error}", code=1) from None
 
 
-# ---- Deploy orchestration (shared/orchestration): the layers of one environment, in contract order ----
+# ---- Deploy orchestration (platform_tools/orchestration): the layers of one environment, in contract order ----
 
 LAYER_HELP = "only this layer: network, data, compute or observability (default: all, in order)"
 LOCAL_HELP = "keep state in .pulumi-state/ (git-ignored file backend) instead of your `pulumi login` backend"
 
 
 def _orchestrate(c, action, env, **options):
-    from shared.orchestration.layers import Action
-    from shared.orchestration.runner import OrchestrationError, Orchestrator, RunOptions
+    from platform_tools.orchestration.layers import Action
+    from platform_tools.orchestration.runner import OrchestrationError, Orchestrator, RunOptions
 
     run_options = RunOptions(action=Action(action), env=env, **options)
     # With --json, stdout carries the document only; progress goes to stderr.
@@ -100,7 +100,7 @@ def build(c, output=None):
     """Build the payment functions' Lambda package: deps for Linux arm64 / CPython 3.13, byte-identical per source."""
     from pathlib import Path
 
-    from shared.packaging import LAMBDA_ZIP, BuildError, build_lambda_zip, describe
+    from platform_tools.packaging import LAMBDA_ZIP, BuildError, build_lambda_zip, describe
 
     try:
         result = build_lambda_zip(Path(output) if output else LAMBDA_ZIP)
@@ -114,8 +114,8 @@ OFFLINE_ENV_HELP = "dev, staging, prod, or all; any other value is the name of a
 
 def _offline_plans(task_name, env):
     """The offline plan of each environment `env` names; a plan failure exits naming the task."""
-    from shared.plan.cli import PlanError, environments_for
-    from shared.plan.engine import plan_environment
+    from platform_tools.plan.cli import PlanError, environments_for
+    from platform_tools.plan.engine import plan_environment
 
     try:
         return [plan_environment(stack) for stack in environments_for(env)]
@@ -126,7 +126,7 @@ def _offline_plans(task_name, env):
 @task(help={"env": OFFLINE_ENV_HELP})
 def check(c, env):
     """Run the policy pack's rules (policy/) offline against the offline plan; fails on any violation."""
-    from shared.guardrails.check import check_environment, print_results
+    from platform_tools.guardrails.check import check_environment, print_results
 
     violations = sum(print_results(console, p.environment, check_environment(p)) for p in _offline_plans("check", env))
     if violations:
@@ -142,7 +142,7 @@ def check(c, env):
 )
 def cost(c, env, details=True):
     """Estimate the monthly cost per environment and layer from the rendered resources (data/prices-us-east-1.yaml)."""
-    from shared.guardrails.cost import estimate_environment, print_estimates
+    from platform_tools.cost.estimate import estimate_environment, print_estimates
 
     estimates = {p.environment: estimate_environment(p) for p in _offline_plans("cost", env)}
     print_estimates(console, estimates, details=details)

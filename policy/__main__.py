@@ -1,6 +1,6 @@
 """Payments guardrails policy pack: `pulumi preview --policy-pack policy` runs it with the real CLI.
 
-The rules themselves live in `shared.guardrails` so `invoke check` runs the same code offline.
+The rules themselves live in `platform_tools.guardrails` so `invoke check` runs the same code offline.
 """
 
 import sys
@@ -11,6 +11,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402
 
-from shared.guardrails.pack import PACK_NAME, build_policies  # noqa: E402
+from platform_tools.guardrails.pack import PACK_NAME, build_policies  # noqa: E402
 
 PolicyPack(name=PACK_NAME, enforcement_level=EnforcementLevel.MANDATORY, policies=build_policies())

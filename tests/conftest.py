@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.plan.cli import STANDARD_ENVIRONMENTS
-from shared.plan.engine import EnvironmentPlan, plan_environment
+from platform_tools.plan.cli import STANDARD_ENVIRONMENTS
+from platform_tools.plan.engine import EnvironmentPlan, plan_environment
 
 _PLANS: dict[str, EnvironmentPlan] = {}
 

@@ -15,7 +15,7 @@ from shared.config import load_layer_config
 from shared.config.compute import ComputeConfig
 from shared.contracts import COMPUTE, ComputeOutputs, DataOutputs, NetworkOutputs
 from shared.naming import Namer, NameKind, check_name
-from shared.packaging import lambda_code
+from shared.function_code import lambda_code
 from shared.provider import aws_provider, invoke_options
 from shared.stack_refs import Upstream
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from payments.contract import FUNCTIONS, EnvVar
 from shared.config.compute import ComputeConfig
 from shared.contracts import COMPUTE, ComputeOutputs, DataOutputs, NetworkOutputs
-from shared.packaging import LAMBDA_ZIP, sha256_base64
+from shared.function_code import LAMBDA_ZIP, sha256_base64
 from shared.paths import project_dir
-from shared.plan.stackconfig import load_stack_config
+from platform_tools.plan.stackconfig import load_stack_config
 
 FUNCTION = "aws:lambda/function:Function"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"

@@ -10,7 +10,7 @@ import pytest
 
 from shared.contracts import DataOutputs
 from shared.iam_policies import unscopable_actions
-from shared.plan.cli import STANDARD_ENVIRONMENTS
+from platform_tools.plan.cli import STANDARD_ENVIRONMENTS
 
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"

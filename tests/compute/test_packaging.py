@@ -10,14 +10,8 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from shared.packaging import (
-    FIXED_DATE_TIME,
-    ArtifactMissing,
-    BuildResult,
-    build_lambda_zip,
-    lambda_code,
-    source_files,
-)
+from platform_tools.packaging import FIXED_DATE_TIME, BuildResult, build_lambda_zip, source_files
+from shared.function_code import ArtifactMissing, lambda_code
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from shared.paths import project_dir
-from shared.plan.engine import run_layer
+from platform_tools.plan.engine import run_layer
 
 TABLE = "aws:dynamodb/table:Table"
 STACK = "dev"

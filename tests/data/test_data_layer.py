@@ -10,7 +10,7 @@ from payments.contract import IDEMPOTENCY_TABLE, MERCHANT_INDEX, TRANSACTIONS_TA
 from shared.config.data import DataConfig
 from shared.contracts import DATA, DataOutputs, NetworkOutputs
 from shared.paths import project_dir
-from shared.plan.stackconfig import load_stack_config
+from platform_tools.plan.stackconfig import load_stack_config
 
 CLUSTER = "aws:rds/cluster:Cluster"
 INSTANCE = "aws:rds/clusterInstance:ClusterInstance"

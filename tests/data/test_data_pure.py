@@ -14,7 +14,7 @@ from shared.components.data.policies import kms_key_policy, log_group_arn_patter
 from shared.config import ConfigError, load_layer_config
 from shared.config.data import DataConfig
 from shared.paths import project_dir
-from shared.plan.stackconfig import load_stack_config
+from platform_tools.plan.stackconfig import load_stack_config
 
 ACCOUNT = "123456789012"
 

@@ -13,7 +13,7 @@ from shared.config.data import DataConfig
 from shared.config.network import NetworkConfig
 from shared.config.observability import ObservabilityConfig
 from shared.paths import project_dir
-from shared.plan.stackconfig import load_stack_config
+from platform_tools.plan.stackconfig import load_stack_config
 
 MODELS = {"network": NetworkConfig, "data": DataConfig, "compute": ComputeConfig, "observability": ObservabilityConfig}
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from shared.contracts import LAYERS
-from shared.plan.cli import plan_document
-from shared.plan.engine import PlanError, run_layer
+from platform_tools.plan.cli import plan_document
+from platform_tools.plan.engine import PlanError, run_layer
 from shared.paths import project_dir
 
 RESOURCE_KEYS = ["urn", "type", "name", "id", "parent", "custom", "protect", "retainOnDelete", "inputs", "outputs", "tags"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from shared.plan.sdk_inputs import unknown_input_keys
+from platform_tools.plan.sdk_inputs import unknown_input_keys
 
 
 def test_every_input_key_is_declared_by_the_sdk(env_plan):

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 import yaml
 
-from shared.guardrails.cost import PRICE_FILE, default_prices, estimate_environment, estimate_layer, total
-from shared.guardrails.view import ResourceView
+from platform_tools.cost.estimate import PRICE_FILE, default_prices, estimate_environment, estimate_layer, total
+from platform_tools.guardrails.view import ResourceView
 
 
 def view(type_: str, name: str, depends_on=(), **props) -> ResourceView:

@@ -6,7 +6,7 @@ import copy
 
 from rich.console import Console
 
-from shared.guardrails.matrix import print_matrix, settings_rows, shape
+from platform_tools.plan.matrix import print_matrix, settings_rows, shape
 
 
 def rows(plans) -> dict[str, dict[str, str]]:

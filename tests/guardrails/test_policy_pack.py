@@ -18,8 +18,8 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-from shared.guardrails.pack import build_policies
-from shared.guardrails.rules import RULES
+from platform_tools.guardrails.pack import build_policies
+from platform_tools.guardrails.rules import RULES
 from shared.paths import REPO_ROOT
 
 POLICY_DIR = REPO_ROOT / "policy"

@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 import pytest
 
-from shared.guardrails.check import check_environment, declared_nat_mode
-from shared.guardrails.rules import RULES, RULES_BY_ID
-from shared.plan.engine import EnvironmentPlan, PlannedResource
+from platform_tools.guardrails.check import check_environment, declared_nat_mode
+from platform_tools.guardrails.rules import RULES, RULES_BY_ID
+from platform_tools.plan.engine import EnvironmentPlan, PlannedResource
 
 CLUSTER = "aws:rds/cluster:Cluster"
 TABLE = "aws:dynamodb/table:Table"
@@ -217,9 +217,9 @@ def test_nat_mode_is_read_from_the_rendered_network_outputs(plans):
 
 def test_the_json_plan_gives_the_same_verdicts(plans):
     """`invoke plan --json` output adapts to the same views (minus dependency edges, which JSON omits)."""
-    from shared.guardrails.context import context_for
-    from shared.guardrails.rules import evaluate
-    from shared.guardrails.view import from_planned
+    from platform_tools.guardrails.context import context_for
+    from platform_tools.guardrails.rules import evaluate
+    from platform_tools.guardrails.view import from_planned
 
     broken = copy.deepcopy(plans["prod"])
     urn = set_input(CLUSTER, "backupRetentionPeriod", 0)(broken)

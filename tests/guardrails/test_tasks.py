@@ -13,13 +13,13 @@ from tests.conftest import environment_plan
 
 @pytest.fixture
 def cached_plans(monkeypatch):
-    """The tasks plan through `shared.plan.engine.plan_environment`; reuse the session's plans."""
+    """The tasks plan through `platform_tools.plan.engine.plan_environment`; reuse the session's plans."""
     planned = {}
 
     def plan(stack):
         return planned.setdefault(stack, copy.deepcopy(environment_plan(stack)))
 
-    monkeypatch.setattr("shared.plan.engine.plan_environment", plan)
+    monkeypatch.setattr("platform_tools.plan.engine.plan_environment", plan)
     return plan
 
 

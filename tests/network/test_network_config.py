@@ -8,7 +8,7 @@ from pulumi.runtime import config as runtime_config
 from shared.config import ConfigError, load_layer_config
 from shared.config.network import NetworkConfig
 from shared.paths import project_dir
-from shared.plan.stackconfig import load_stack_config
+from platform_tools.plan.stackconfig import load_stack_config
 
 
 def problems(stack: str, **changes: str) -> dict[str, str]:

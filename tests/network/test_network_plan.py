@@ -9,7 +9,7 @@ import json
 import pytest
 
 from shared.contracts import NETWORK
-from shared.plan.engine import LayerPlan, PlannedResource
+from platform_tools.plan.engine import LayerPlan, PlannedResource
 from shared.tagging import REQUIRED_TAGS
 
 EXPECTED = {

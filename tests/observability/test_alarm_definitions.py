@@ -13,7 +13,7 @@ from shared.config import ConfigError, load_layer_config
 from shared.config.observability import ObservabilityConfig
 from shared.naming import Namer
 from shared.paths import project_dir
-from shared.plan.stackconfig import load_stack_config
+from platform_tools.plan.stackconfig import load_stack_config
 
 NAMER = Namer("acme", "payments", "qa")
 P = NAMER.prefix

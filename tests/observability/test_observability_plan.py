@@ -6,7 +6,7 @@ import json
 
 from shared.components.observability.alarm_definitions import DYNAMODB_OPERATIONS
 from shared.contracts import ComputeOutputs, DataOutputs, NetworkOutputs, ObservabilityOutputs
-from shared.plan.stackconfig import load_stack_config
+from platform_tools.plan.stackconfig import load_stack_config
 from shared.paths import project_dir
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"

@@ -16,10 +16,10 @@ from rich.console import Console
 
 import fake_pulumi
 from shared.contracts import LAYERS, LAYERS_BY_PROJECT
-from shared.orchestration import fingerprints
-from shared.orchestration.fingerprints import FingerprintStore
-from shared.orchestration.layers import Action
-from shared.orchestration.runner import Orchestrator, RunOptions
+from platform_tools.orchestration import fingerprints
+from platform_tools.orchestration.fingerprints import FingerprintStore
+from platform_tools.orchestration.layers import Action
+from platform_tools.orchestration.runner import Orchestrator, RunOptions
 from shared.paths import REPO_ROOT
 
 PROJECTS = tuple(contract.project for contract in LAYERS)

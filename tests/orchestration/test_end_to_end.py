@@ -11,7 +11,7 @@ from invoke import Context, Exit
 
 import tasks
 from conftest import PROJECTS, exports
-from shared.orchestration.errors import OrchestrationError
+from platform_tools.orchestration.errors import OrchestrationError
 from shared.paths import REPO_ROOT
 
 INVOKE = str(REPO_ROOT / ".venv" / "bin" / "invoke")
@@ -19,7 +19,7 @@ INVOKE = str(REPO_ROOT / ".venv" / "bin" / "invoke")
 
 def test_deploy_prod_yes_runs_every_layer_in_order_as_a_person_would(fake, monkeypatch):
     monkeypatch.setattr(tasks, "console", tasks.Console(file=open(os.devnull, "w")))
-    monkeypatch.setattr("shared.orchestration.runner.build_function_package", lambda console: fake.builds.append("task"))
+    monkeypatch.setattr("platform_tools.orchestration.runner.build_function_package", lambda console: fake.builds.append("task"))
     tasks.deploy.body(Context(), env="prod", yes=True)
     assert fake.builds == ["task"]
     policy = ["--policy-pack", "../../policy"] if (REPO_ROOT / "policy").is_dir() else []
@@ -59,7 +59,7 @@ def test_declining_a_layer_stops_before_its_up(fake):
 def test_a_failing_layer_stops_the_run_names_layer_and_command_and_exits_non_zero(fake, monkeypatch):
     monkeypatch.setenv("FAKE_PULUMI_FAIL_LAYER", "data")
     monkeypatch.setattr(tasks, "console", tasks.Console(file=open(os.devnull, "w")))
-    monkeypatch.setattr("shared.orchestration.runner.build_function_package", lambda console: None)
+    monkeypatch.setattr("platform_tools.orchestration.runner.build_function_package", lambda console: None)
     with pytest.raises(Exit) as caught:
         tasks.deploy.body(Context(), env="staging", yes=True)
     assert caught.value.code == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import PROJECTS
-from shared.orchestration.errors import OrchestrationError
+from platform_tools.orchestration.errors import OrchestrationError
 from shared.paths import REPO_ROOT
 
 

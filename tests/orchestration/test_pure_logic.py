@@ -6,12 +6,12 @@ import pytest
 
 from conftest import PROJECTS, exports
 from shared.contracts import LAYERS
-from shared.orchestration import commands
-from shared.orchestration.backend import resolve_backend
-from shared.orchestration.errors import OrchestrationError
-from shared.orchestration.fingerprints import FingerprintStore, stale_layers
-from shared.orchestration.layers import Action, check_stack_name, select_layers
-from shared.orchestration.preflight import StackInfo, destroy_problems, parse_stack_ls, upstream_problems
+from platform_tools.orchestration import commands
+from platform_tools.orchestration.backend import resolve_backend
+from platform_tools.orchestration.errors import OrchestrationError
+from platform_tools.orchestration.fingerprints import FingerprintStore, stale_layers
+from platform_tools.orchestration.layers import Action, check_stack_name, select_layers
+from platform_tools.orchestration.preflight import StackInfo, destroy_problems, parse_stack_ls, upstream_problems
 from shared.paths import REPO_ROOT
 
 
@@ -91,8 +91,8 @@ def test_a_failing_build_stops_before_any_layer(monkeypatch):
 
     from rich.console import Console
 
-    from shared import packaging
-    from shared.orchestration.build import build_function_package
+    from platform_tools import packaging
+    from platform_tools.orchestration.build import build_function_package
 
     def broken(*args, **kwargs):
         raise packaging.BuildError("requirements.txt is missing")

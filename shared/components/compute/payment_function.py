@@ -13,10 +13,10 @@ from shared.components.compute.function_role import FunctionRole, FunctionRoleAr
 from shared.components.compute.settings import DataEndpoints
 from shared.components.log_group import encrypted_log_group
 from shared.iam_policies import Access
-from shared.packaging import LAMBDA_ARCHITECTURE, PYTHON_VERSION, FunctionCode
+from shared.function_code import LAMBDA_ARCHITECTURE, PYTHON_VERSION, FunctionCode
 from shared.tagging import name_tag
 
-# The runtime the artifact is built for (shared.packaging installs wheels for this version).
+# The runtime the artifact is built for (platform_tools/packaging.py installs wheels for this version).
 LAMBDA_RUNTIME = aws.lambda_.Runtime(f"python{PYTHON_VERSION}")
 
 

@@ -12,7 +12,7 @@ from payments.contract import FunctionSpec
 from shared.components.compute.payment_function import PaymentFunction, PaymentFunctionArgs
 from shared.components.compute.settings import DataEndpoints, FunctionSettings, function_environment
 from shared.iam_policies import access_of
-from shared.packaging import FunctionCode
+from shared.function_code import FunctionCode
 from shared.tagging import name_tag
 
 # The longest SQS allows: failed payment events stay available for investigation and redrive.

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.table import Table
 
-from shared.guardrails.context import NAT_MODE_KEY, NETWORK_PROJECT, context_for, declared_nat_mode_from_stack_file
-from shared.guardrails.rules import RULES, Rule, Violation, evaluate
-from shared.guardrails.view import views_of
-from shared.plan.engine import EnvironmentPlan, LayerPlan
+from platform_tools.guardrails.context import NAT_MODE_KEY, NETWORK_PROJECT, context_for, declared_nat_mode_from_stack_file
+from platform_tools.guardrails.rules import RULES, Rule, Violation, evaluate
+from platform_tools.guardrails.view import views_of
+from platform_tools.plan.engine import EnvironmentPlan, LayerPlan
 
 
 @dataclass(frozen=True)

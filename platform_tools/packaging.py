@@ -1,37 +1,29 @@
-"""The deployment package of the payment functions: built by `invoke build`, used by the compute layer.
+"""Building the payment functions' deployment package (`invoke build`); the compute layer reads it through
+`shared/function_code.py`.
 
 `build_lambda_zip` installs `functions/requirements.txt` as wheels for the Lambda platform (Linux
 arm64, CPython 3.13; never this machine's), adds the `payments` package sources, and writes a
 deterministic zip: entries sorted, timestamps fixed at 1980-01-01, permissions fixed, one deflate
 level. The same sources and pins therefore give the same bytes, the same `source_code_hash`, and
 `pulumi up` shows no change when nothing changed.
-
-`lambda_code` is what the program calls: the archive and its hash, or a clear error telling the
-user to run `invoke build`. Only under the offline plan (the Pulumi mock engine, which no real
-deploy uses) does a missing artifact become a warning and a placeholder.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import subprocess
 import sys
 import tempfile
 import time
 import zipfile
 from collections.abc import Callable
-from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.paths import BUILD_DIR, FUNCTIONS_DIR
+from shared.function_code import LAMBDA_ZIP, PYTHON_VERSION, display_path, sha256_base64
+from shared.paths import FUNCTIONS_DIR
 
-PYTHON_VERSION = "3.13"
-LAMBDA_ARCHITECTURE = "arm64"
 PIP_PLATFORM = "manylinux2014_aarch64"  # the wheels Lambda arm64 (Amazon Linux 2023) can load
 
-LAMBDA_ZIP = BUILD_DIR / "payments-lambda.zip"
 REQUIREMENTS = FUNCTIONS_DIR / "requirements.txt"
 PACKAGE = "payments"
 
@@ -46,10 +38,6 @@ FILE_MODE = 0o644
 DEFLATE_LEVEL = 9
 
 
-class ArtifactMissing(RuntimeError):
-    pass
-
-
 class BuildError(RuntimeError):
     pass
 
@@ -61,20 +49,6 @@ class BuildResult:
     seconds: float
     entries: int
     sha256_base64: str
-
-
-@dataclass(frozen=True)
-class FunctionCode:
-    """The deployment package (a `pulumi.Archive`) and the hash that makes `pulumi up` update the
-    code only when the bytes changed."""
-
-    archive: Any
-    sha256_base64: str
-
-
-def sha256_base64(path: Path) -> str:
-    """Lambda's CodeSha256 format: base64 of the SHA-256 digest of the zip's bytes."""
-    return base64.b64encode(hashlib.sha256(path.read_bytes()).digest()).decode()
 
 
 def _excluded(relative: Path) -> bool:
@@ -166,49 +140,8 @@ def build_lambda_zip(
     return BuildResult(output, output.stat().st_size, time.monotonic() - started, entries, sha256_base64(output))
 
 
-# --- used by the compute program ---------------------------------------------------------------------
-
-PLACEHOLDER_NOTE = "offline plan: {path} is missing, so the functions use a placeholder package; run `invoke build` before a deploy"
-
-
-def running_under_mocks() -> bool:
-    """True only when the program runs on the Pulumi mock engine (offline plan, unit tests).
-
-    Deliberately not an environment variable: nothing a user sets can make a real `pulumi up`
-    deploy a placeholder instead of failing.
-    """
-    from pulumi.runtime import mocks, settings
-
-    return isinstance(settings.get_monitor(), mocks.MockMonitor)
-
-
-def lambda_code(path: Path = LAMBDA_ZIP, offline: bool | None = None, warn: Callable[[str], None] | None = None) -> FunctionCode:
-    """The function code as a `pulumi.FileArchive` and its base64 SHA-256, or ArtifactMissing saying what to do."""
-    import pulumi
-
-    if path.is_file():
-        return FunctionCode(pulumi.FileArchive(str(path)), sha256_base64(path))
-    if offline is None:
-        offline = running_under_mocks()
-    if not offline:
-        raise ArtifactMissing(f"the Lambda package {path} does not exist: run `invoke build` first, then deploy")
-    (warn or pulumi.log.warn)(PLACEHOLDER_NOTE.format(path=_display(path)))
-    placeholder = b"placeholder: run `invoke build`"
-    return FunctionCode(
-        pulumi.AssetArchive({"PLACEHOLDER.txt": pulumi.StringAsset(placeholder.decode())}),
-        base64.b64encode(hashlib.sha256(placeholder).digest()).decode(),
-    )
-
-
-def _display(path: Path) -> str:
-    try:
-        return path.relative_to(BUILD_DIR.parent).as_posix()
-    except ValueError:
-        return str(path)
-
-
 def describe(result: BuildResult) -> str:
     return (
-        f"{_display(result.path)}: {result.size_bytes / 1e6:.2f} MB, {result.entries} files, "
+        f"{display_path(result.path)}: {result.size_bytes / 1e6:.2f} MB, {result.entries} files, "
         f"built in {result.seconds:.1f} s, sha256 (base64) {result.sha256_base64}"
     )

@@ -1,4 +1,4 @@
-"""Guardrails: the platform's mandatory rules, its cost model and the environment matrix.
+"""Guardrails: the platform's mandatory rules.
 
 The rules are pure functions over a neutral `ResourceView`, so the same implementation runs in
 the CrossGuard policy pack (`policy/`, adapting `pulumi_policy` arguments) and offline in

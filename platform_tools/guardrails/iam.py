@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from shared.guardrails.view import UNKNOWN, parse_json
+from platform_tools.guardrails.view import UNKNOWN, parse_json
 
 # Actions that AWS does not let you scope to a resource ARN, so `Resource: "*"` is the only form.
 # Each entry names why; anything else on "*" is a violation.

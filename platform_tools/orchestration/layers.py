@@ -6,7 +6,7 @@ import re
 from enum import Enum
 
 from shared.contracts import LAYERS, LayerContract, layer
-from shared.orchestration.errors import OrchestrationError
+from platform_tools.orchestration.errors import OrchestrationError
 
 # Pulumi stack names: alphanumerics, hyphens, underscores and periods.
 STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")

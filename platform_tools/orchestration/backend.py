@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.orchestration.errors import OrchestrationError
+from platform_tools.orchestration.errors import OrchestrationError
 from shared.paths import REPO_ROOT
 
 # Git-ignored (see .gitignore): a file backend inside the repo, for trying everything without Pulumi Cloud.

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from shared.guardrails import iam
-from shared.guardrails.view import UNKNOWN, ResourceView, is_unknown
+from platform_tools.guardrails import iam
+from platform_tools.guardrails.view import UNKNOWN, ResourceView, is_unknown
 from shared.tagging import REQUIRED_TAGS
 
 

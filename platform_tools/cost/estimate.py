@@ -17,9 +17,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from shared.guardrails.view import ResourceView, views_of
+from platform_tools.guardrails.view import ResourceView, views_of
 from shared.paths import REPO_ROOT
-from shared.plan.engine import EnvironmentPlan
+from platform_tools.plan.engine import EnvironmentPlan
 from shared.yamlfile import read_yaml
 
 PRICE_FILE = REPO_ROOT / "data" / "prices-us-east-1.yaml"

@@ -31,9 +31,9 @@ from pulumi.runtime.sync_await import _sync_await
 from shared.config.errors import ConfigError
 from shared.contracts import LAYERS, SELF_MANAGED_ORGANIZATION, layer
 from shared.paths import project_dir as default_project_dir
-from shared.plan import aws_mocks
-from shared.plan.stackconfig import SECRET_PLACEHOLDER, load_stack_config
-from shared.plan.taggable import is_taggable
+from platform_tools.plan import aws_mocks
+from platform_tools.plan.stackconfig import SECRET_PLACEHOLDER, load_stack_config
+from platform_tools.plan.taggable import is_taggable
 from shared.stack_refs import take_reads
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"

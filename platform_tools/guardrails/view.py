@@ -100,7 +100,7 @@ def default_tags_of(provider_props: Mapping[str, Any] | None) -> dict[str, str]:
 
 def effective_tags(type_: str, props: Mapping[str, Any], provider_tags: Mapping[str, str]) -> dict[str, str] | None:
     """What AWS will hold: provider default tags, then the resource's own (an ASG's list: its own only)."""
-    from shared.plan.taggable import is_taggable
+    from platform_tools.plan.taggable import is_taggable
 
     if not is_taggable(type_):
         return None
@@ -115,7 +115,7 @@ def effective_tags(type_: str, props: Mapping[str, Any], provider_tags: Mapping[
 
 
 def from_planned(resource: Any) -> ResourceView:
-    """A `shared.plan.engine.PlannedResource` (or its JSON form) as a view."""
+    """A `platform_tools.plan.engine.PlannedResource` (or its JSON form) as a view."""
     if isinstance(resource, Mapping):  # the JSON plan written by `invoke plan --json`
         return ResourceView(
             urn=resource["urn"],

@@ -22,18 +22,18 @@ from rich.console import Console
 from rich.table import Table
 
 from shared.contracts import LAYERS, LAYERS_BY_PROJECT, LayerContract
-from shared.orchestration import commands
-from shared.orchestration.backend import (
+from platform_tools.orchestration import commands
+from platform_tools.orchestration.backend import (
     Backend,
     missing_cli_message,
     not_logged_in_message,
     resolve_backend,
 )
-from shared.orchestration.build import build_function_package
-from shared.orchestration.errors import OrchestrationError
-from shared.orchestration.fingerprints import FingerprintStore, stale_layers
-from shared.orchestration.layers import Action, check_stack_name, select_layers
-from shared.orchestration.preflight import (
+from platform_tools.orchestration.build import build_function_package
+from platform_tools.orchestration.errors import OrchestrationError
+from platform_tools.orchestration.fingerprints import FingerprintStore, stale_layers
+from platform_tools.orchestration.layers import Action, check_stack_name, select_layers
+from platform_tools.orchestration.preflight import (
     StackInfo,
     destroy_problems,
     parse_outputs,

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.contracts import LayerContract
-from shared.orchestration.layers import Action, downstream_of
-from shared.orchestration.errors import OrchestrationError
+from platform_tools.orchestration.layers import Action, downstream_of
+from platform_tools.orchestration.errors import OrchestrationError
 
 
 @dataclass(frozen=True)

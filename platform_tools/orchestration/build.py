@@ -1,15 +1,15 @@
-"""The one hook between orchestration and the function build (`shared.packaging`, also `invoke build`)."""
+"""The one hook between orchestration and the function build (`platform_tools.packaging`, also `invoke build`)."""
 
 from __future__ import annotations
 
 from rich.console import Console
 
-from shared.orchestration.errors import OrchestrationError
+from platform_tools.orchestration.errors import OrchestrationError
 
 
 def build_function_package(console: Console) -> None:
     """Build the Lambda package before any program that archives it is previewed or deployed."""
-    from shared.packaging import BuildError, build_lambda_zip, describe  # pip and zip work only when asked
+    from platform_tools.packaging import BuildError, build_lambda_zip, describe  # pip and zip work only when asked
 
     console.print("building the function package (same as `invoke build`)")
     try:

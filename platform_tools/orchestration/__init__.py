@@ -4,6 +4,6 @@
 Pure pieces (layer selection, command lines, upstream checks, fingerprints) are separate modules.
 """
 
-from shared.orchestration.errors import OrchestrationError
+from platform_tools.orchestration.errors import OrchestrationError
 
 __all__ = ["OrchestrationError"]

@@ -1,4 +1,4 @@
-"""The CrossGuard adapter: each rule of `shared.guardrails.rules` as a pulumi_policy policy.
+"""The CrossGuard adapter: each rule of `platform_tools.guardrails.rules` as a pulumi_policy policy.
 
 Resource rules become `ResourceValidationPolicy` (they run before a resource is created); stack
 rules, which join resources (bucket ↔ public access block, cluster ↔ parameter group, NAT mode ↔
@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from shared.guardrails.context import NAT_MODE_KEY, context_for, declared_nat_mode_from_stack_file
-from shared.guardrails.rules import RULES, Rule, StackContext, evaluate
-from shared.guardrails.view import ResourceView, from_policy, unwrap_props
+from platform_tools.guardrails.context import NAT_MODE_KEY, context_for, declared_nat_mode_from_stack_file
+from platform_tools.guardrails.rules import RULES, Rule, StackContext, evaluate
+from platform_tools.guardrails.view import ResourceView, from_policy, unwrap_props
 
 PACK_NAME = "payments-guardrails"
 STACK_TYPE = "pulumi:pulumi:Stack"

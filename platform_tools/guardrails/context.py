@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shared.guardrails.rules import StackContext
-from shared.guardrails.view import ResourceView, default_tags_of
+from platform_tools.guardrails.rules import StackContext
+from platform_tools.guardrails.view import ResourceView, default_tags_of
 from shared.paths import project_dir
-from shared.plan.stackconfig import load_stack_config
+from platform_tools.plan.stackconfig import load_stack_config
 
 NETWORK_PROJECT = "network"
 NAT_MODE_KEY = "natMode"

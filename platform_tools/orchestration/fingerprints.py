@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.contracts import LAYERS, LayerContract
-from shared.orchestration.backend import LOCAL_STATE_DIR
+from platform_tools.orchestration.backend import LOCAL_STATE_DIR
 
 FINGERPRINTS_FILE = LOCAL_STATE_DIR / "fingerprints.json"
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.table import Table
 
-from shared.guardrails.context import context_for
-from shared.guardrails.view import ResourceView, views_of
-from shared.plan.engine import EnvironmentPlan
+from platform_tools.guardrails.context import context_for
+from platform_tools.guardrails.view import ResourceView, views_of
+from platform_tools.plan.engine import EnvironmentPlan
 
 ABSENT = "—"
 

@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from shared.plan.engine import EnvironmentPlan, LayerPlan, PlannedResource
+from platform_tools.plan.engine import EnvironmentPlan, LayerPlan, PlannedResource
 
 # The settings worth seeing per type (wire names); other types show a few scalar inputs.
 KEY_SETTINGS: dict[str, tuple[str, ...]] = {

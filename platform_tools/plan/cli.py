@@ -7,8 +7,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from shared.plan.engine import EnvironmentPlan, PlanError, paused_cyclic_gc, plan_environment
-from shared.plan.report import print_plan
+from platform_tools.plan.engine import EnvironmentPlan, PlanError, paused_cyclic_gc, plan_environment
+from platform_tools.plan.report import print_plan
 
 STANDARD_ENVIRONMENTS = ("dev", "staging", "prod")
 
@@ -29,7 +29,7 @@ def run_plan(env: str, json_path: str | None, details: bool, console: Console) -
         plans = [plan_environment(stack) for stack in environments_for(env)]
     print_plan(console, plans, details=details)
     if env == "all":
-        from shared.guardrails.matrix import print_matrix
+        from platform_tools.plan.matrix import print_matrix
 
         print_matrix(console, plans)
     if json_path:
