@@ -15,6 +15,11 @@ from types import MappingProxyType
 # Stack references on a self-managed (file/S3) backend must use this literal organization.
 SELF_MANAGED_ORGANIZATION = "organization"
 
+# The port the database tier listens on: the network layer opens it between the tiers before the
+# data layer exists, the cluster listens on it, and the functions read it from the data layer's
+# `dbPort` export. This constant is its one source.
+POSTGRES_PORT = 5432
+
 
 class NetworkOutputs:
     ENVIRONMENT = "environment"

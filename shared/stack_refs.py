@@ -56,12 +56,14 @@ class Upstream:
         name = self.reference_name(project)
         _reads.append((project, key))
 
-        def pick(outputs: dict[str, Any]) -> Any:
-            if key not in outputs:
+        def present(value: Any) -> Any:
+            if value is None:
                 raise MissingUpstreamOutput(
                     f"stack {name} has no output {key!r}; deploy the {project} layer of this environment first "
                     f"(invoke deploy --env {self.stack} --layer {project})"
                 )
-            return outputs[key]
+            return value
 
-        return self._ref(project).outputs.apply(pick)
+        # One key at a time: `get_output` marks the value secret only when that output is secret,
+        # where `.outputs` would make every value secret as soon as any upstream output is.
+        return self._ref(project).get_output(key).apply(present)

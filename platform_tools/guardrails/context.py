@@ -6,10 +6,11 @@ from collections.abc import Sequence
 
 from platform_tools.guardrails.rules import StackContext
 from platform_tools.guardrails.view import ResourceView, default_tags_of
+from shared.contracts import NETWORK
 from shared.paths import project_dir
 from platform_tools.plan.stackconfig import load_stack_config
 
-NETWORK_PROJECT = "network"
+NETWORK_PROJECT = NETWORK.project
 NAT_MODE_KEY = "natMode"
 
 

@@ -13,7 +13,7 @@ from shared.components.compute.payment_functions import FunctionNames, PaymentFu
 from shared.components.compute.settings import DataEndpoints, FunctionSettings
 from shared.config import load_layer_config
 from shared.config.compute import ComputeConfig
-from shared.contracts import COMPUTE, ComputeOutputs, DataOutputs, NetworkOutputs
+from shared.contracts import COMPUTE, DATA, NETWORK, ComputeOutputs, DataOutputs, NetworkOutputs
 from shared.naming import Namer, NameKind, check_name
 from shared.function_code import lambda_code
 from shared.provider import aws_provider, invoke_options
@@ -40,7 +40,6 @@ code = lambda_code()
 
 provider = aws_provider(environment)
 upstream = Upstream(COMPUTE)
-network, data = "network", "data"
 identity = aws.get_caller_identity_output(opts=invoke_options(provider))
 
 functions = PaymentFunctions(
@@ -62,20 +61,20 @@ functions = PaymentFunctions(
             metrics_namespace=namer.prefix,
         ),
         data=DataEndpoints(
-            kms_key_arn=upstream.require(data, DataOutputs.KMS_KEY_ARN),
-            cluster_endpoint=upstream.require(data, DataOutputs.CLUSTER_ENDPOINT),
-            db_port=upstream.require(data, DataOutputs.DB_PORT),
-            db_name=upstream.require(data, DataOutputs.DB_NAME),
-            master_secret_arn=upstream.require(data, DataOutputs.MASTER_SECRET_ARN),
-            transactions_table_name=upstream.require(data, DataOutputs.TRANSACTIONS_TABLE_NAME),
-            transactions_table_arn=upstream.require(data, DataOutputs.TRANSACTIONS_TABLE_ARN),
-            idempotency_table_name=upstream.require(data, DataOutputs.IDEMPOTENCY_TABLE_NAME),
-            idempotency_table_arn=upstream.require(data, DataOutputs.IDEMPOTENCY_TABLE_ARN),
-            audit_bucket_name=upstream.require(data, DataOutputs.AUDIT_BUCKET_NAME),
-            audit_bucket_arn=upstream.require(data, DataOutputs.AUDIT_BUCKET_ARN),
+            kms_key_arn=upstream.require(DATA.project, DataOutputs.KMS_KEY_ARN),
+            cluster_endpoint=upstream.require(DATA.project, DataOutputs.CLUSTER_ENDPOINT),
+            db_port=upstream.require(DATA.project, DataOutputs.DB_PORT),
+            db_name=upstream.require(DATA.project, DataOutputs.DB_NAME),
+            master_secret_arn=upstream.require(DATA.project, DataOutputs.MASTER_SECRET_ARN),
+            transactions_table_name=upstream.require(DATA.project, DataOutputs.TRANSACTIONS_TABLE_NAME),
+            transactions_table_arn=upstream.require(DATA.project, DataOutputs.TRANSACTIONS_TABLE_ARN),
+            idempotency_table_name=upstream.require(DATA.project, DataOutputs.IDEMPOTENCY_TABLE_NAME),
+            idempotency_table_arn=upstream.require(DATA.project, DataOutputs.IDEMPOTENCY_TABLE_ARN),
+            audit_bucket_name=upstream.require(DATA.project, DataOutputs.AUDIT_BUCKET_NAME),
+            audit_bucket_arn=upstream.require(DATA.project, DataOutputs.AUDIT_BUCKET_ARN),
         ),
-        subnet_ids=upstream.require(network, NetworkOutputs.PRIVATE_SUBNET_IDS),
-        security_group_ids=upstream.require(network, NetworkOutputs.APP_SECURITY_GROUP_ID).apply(lambda sg: [sg]),
+        subnet_ids=upstream.require(NETWORK.project, NetworkOutputs.PRIVATE_SUBNET_IDS),
+        security_group_ids=upstream.require(NETWORK.project, NetworkOutputs.APP_SECURITY_GROUP_ID).apply(lambda sg: [sg]),
         memory_mb=config.lambda_memory_mb,
         timeout_seconds=config.lambda_timeout_seconds,
         reserved_concurrency=config.lambda_reserved_concurrency,

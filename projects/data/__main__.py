@@ -17,7 +17,7 @@ from shared.components.data.table import DynamoTable, DynamoTableArgs
 from shared.components.encryption import EncryptionKey, EncryptionKeyArgs
 from shared.config import load_layer_config
 from shared.config.data import DataConfig
-from shared.contracts import DATA, DataOutputs, NetworkOutputs
+from shared.contracts import DATA, NETWORK, DataOutputs, NetworkOutputs
 from shared.naming import NameKind, Namer, check_name
 from shared.provider import aws_provider, invoke_options
 from shared.stack_refs import Upstream
@@ -70,9 +70,9 @@ aurora = AuroraCluster(
         database_name=config.aurora_database_name,
         master_username=config.aurora_master_username,
         kms_key_arn=key.arn,
-        subnet_ids=network.require("network", NetworkOutputs.DATABASE_SUBNET_IDS),
-        security_group_id=network.require("network", NetworkOutputs.DATABASE_SECURITY_GROUP_ID),
-        availability_zones=network.require("network", NetworkOutputs.AVAILABILITY_ZONES),
+        subnet_ids=network.require(NETWORK.project, NetworkOutputs.DATABASE_SUBNET_IDS),
+        security_group_id=network.require(NETWORK.project, NetworkOutputs.DATABASE_SECURITY_GROUP_ID),
+        availability_zones=network.require(NETWORK.project, NetworkOutputs.AVAILABILITY_ZONES),
         backup_retention_days=config.aurora_backup_retention_days,
         backup_window=config.aurora_backup_window,
         maintenance_window=config.aurora_maintenance_window,

@@ -19,7 +19,7 @@ from shared.components.observability import (
 )
 from shared.config import load_layer_config
 from shared.config.observability import ObservabilityConfig
-from shared.contracts import OBSERVABILITY, DataOutputs, ObservabilityOutputs
+from shared.contracts import COMPUTE, DATA, NETWORK, OBSERVABILITY, DataOutputs, ObservabilityOutputs
 from shared.naming import NameKind, Namer
 from shared.provider import aws_provider
 from shared.stack_refs import Upstream
@@ -35,7 +35,7 @@ def _outputs(project: str) -> pulumi.Output[dict]:
     return pulumi.Output.all(*[upstream.require(project, k) for k in keys]).apply(lambda values: dict(zip(keys, values)))
 
 
-watched_output = pulumi.Output.all(_outputs("network"), _outputs("data"), _outputs("compute")).apply(
+watched_output = pulumi.Output.all(_outputs(NETWORK.project), _outputs(DATA.project), _outputs(COMPUTE.project)).apply(
     lambda layers: WatchedResources.from_upstream(*layers)
 )
 # The alarms fan out per upstream resource, so their number must be known before declaring them.
@@ -50,7 +50,7 @@ topic = AlertTopic(
     namer.name("alerts"),
     AlertTopicArgs(
         topic_name=topic_name,
-        kms_key_arn=upstream.require("data", DataOutputs.KMS_KEY_ARN),
+        kms_key_arn=upstream.require(DATA.project, DataOutputs.KMS_KEY_ARN),
         alarm_name_prefix=f"{namer.prefix}-",
         emails=config.alert_emails,
     ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 from urllib.parse import urlparse
 
-from payments.settings import Settings as FunctionSettings
+from payments.settings import Settings as PaymentRuntimeSettings
 from pydantic import Field, field_validator, model_validator
 
 from shared.config.layer import LayerConfig, LogRetentionDays
@@ -40,7 +40,7 @@ class ComputeConfig(LayerConfig):
         if self.payment_api_timeout_seconds >= self.lambda_timeout_seconds:
             raise ValueError("paymentApiTimeoutSeconds: must be below lambdaTimeoutSeconds so the function can record the outcome")
         # Every remote call of one invocation timing out must still fit (payments.settings).
-        worst_case = FunctionSettings.worst_case_for(self.payment_api_timeout_seconds)
+        worst_case = PaymentRuntimeSettings.worst_case_for(self.payment_api_timeout_seconds)
         if self.lambda_timeout_seconds < worst_case:
             raise ValueError(
                 f"lambdaTimeoutSeconds: must be at least {worst_case:g} s, the functions' worst case with "

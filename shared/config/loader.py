@@ -34,10 +34,20 @@ def namespace_values(namespace: str) -> dict[str, Any]:
     """
     prefix = f"{namespace}:"
     values: dict[str, Any] = {}
-    for full_key, raw in runtime_config.CONFIG.get().items():
+    for full_key, raw in _all_config().items():
         if full_key.startswith(prefix):
             values[full_key[len(prefix) :]] = _decode(raw)
     return values
+
+
+def _all_config() -> dict[str, Any]:
+    """Every config value the engine passed to this program, keyed `namespace:key`.
+
+    `pulumi.Config` reads one known key at a time and has no public way to list a namespace; the
+    model needs the whole namespace to report unknown keys (typos) instead of ignoring them. This
+    function is the one place that reads the SDK's config store directly.
+    """
+    return dict(runtime_config.CONFIG.get())
 
 
 def _decode(raw: Any) -> Any:

@@ -40,7 +40,7 @@ class NetworkConfig(LayerConfig):
     availability_zones: list[str]
     nat_mode: NatMode
     nat_gateway_count: int = Field(default=0, ge=0, le=REQUIRED_AZ_COUNT)
-    nat_instance_type: str = "t4g.nano"
+    nat_instance_type: str  # default in projects/network/Pulumi.yaml
     # The AL2023 AMI's root snapshot is 8 GiB; a volume may not be smaller than its snapshot.
     nat_instance_root_volume_gib: int = Field(default=8, ge=8, le=64)
     flow_log_retention_days: LogRetentionDays

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from payments.contract import FUNCTIONS, GET_PAYMENT, PROCESS_PAYMENT
-from shared.iam_policies import (
+from shared.components.compute.policies import (
     FUNCTION_ACCESS,
     UNSCOPABLE_ACTIONS,
     Access,

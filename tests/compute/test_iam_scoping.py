@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from shared.contracts import DataOutputs
-from shared.iam_policies import unscopable_actions
+from shared.components.compute.policies import unscopable_actions
 from platform_tools.plan.cli import STANDARD_ENVIRONMENTS
 
 ROLE = "aws:iam/role:Role"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from shared.iam_policies import Access, PolicyTargets, function_policy, lambda_trust_policy
+from shared.components.compute.policies import Access, PolicyTargets, function_policy, lambda_trust_policy
 from shared.tagging import name_tag
 
 
@@ -30,7 +30,7 @@ class FunctionRoleArgs:
 class FunctionRole(pulumi.ComponentResource):
     """An IAM role only Lambda of this account may assume, with one inline policy.
 
-    The policy is built by `shared.iam_policies.function_policy` from this environment's ARNs
+    The policy is built by `shared.components.compute.policies.function_policy` from this environment's ARNs
     only: no managed policies are attached (the AWS managed Lambda policies grant logs on "*").
     """
 

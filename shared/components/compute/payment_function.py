@@ -12,7 +12,7 @@ from payments.contract import FunctionSpec
 from shared.components.compute.function_role import FunctionRole, FunctionRoleArgs
 from shared.components.compute.settings import DataEndpoints
 from shared.components.log_group import encrypted_log_group
-from shared.iam_policies import Access
+from shared.components.compute.policies import Access
 from shared.function_code import LAMBDA_ARCHITECTURE, PYTHON_VERSION, FunctionCode
 from shared.tagging import name_tag
 

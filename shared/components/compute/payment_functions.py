@@ -11,7 +11,7 @@ import pulumi_aws as aws
 from payments.contract import FunctionSpec
 from shared.components.compute.payment_function import PaymentFunction, PaymentFunctionArgs
 from shared.components.compute.settings import DataEndpoints, FunctionSettings, function_environment
-from shared.iam_policies import access_of
+from shared.components.compute.policies import access_of
 from shared.function_code import FunctionCode
 from shared.tagging import name_tag
 

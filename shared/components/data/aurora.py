@@ -9,10 +9,10 @@ import pulumi_aws as aws
 
 from shared.components.data.layout import CLUSTER_PARAMETERS, instance_zone, rds_log_group_name
 from shared.components.log_group import encrypted_log_group
+from shared.contracts import POSTGRES_PORT
 from shared.tagging import name_tag
 
 ENGINE = "aurora-postgresql"
-PORT = 5432
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ class AuroraCluster(pulumi.ComponentResource):
             master_username=args.master_username,
             manage_master_user_password=True,
             master_user_secret_kms_key_id=args.kms_key_arn,
-            port=PORT,
+            port=POSTGRES_PORT,
             storage_encrypted=True,
             kms_key_id=args.kms_key_arn,
             db_subnet_group_name=subnet_group.name,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shared.policy_document import document
+from shared.components.policy_document import document
 
 SECURE_TRANSPORT_KEY = "aws:SecureTransport"
 MIN_TLS_VERSION = "1.2"

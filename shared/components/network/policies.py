@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.policy_document import Document, document, service_trust_policy
+from shared.components.policy_document import Document, document, service_trust_policy
 
 # Tag the NAT instance's launch template puts on the instance's own (ephemeral) primary interface;
 # the instance may act only on interfaces that carry it with its own value.

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
 
-POSTGRES_PORT = 5432
+from shared.contracts import POSTGRES_PORT
+
 HTTPS_PORT = 443
 
 Direction = Literal["ingress", "egress"]

@@ -92,4 +92,4 @@ class AlarmSet(pulumi.ComponentResource):
         ]
         self.alarm_names = pulumi.Output.all(*[a.name for a in alarms]).apply(list)
         self.alarm_arns = pulumi.Output.all(*[a.arn for a in alarms]).apply(list)
-        self.register_outputs({"alarm_names": self.alarm_names, "alarm_arns": self.alarm_arns})
+        self.register_outputs({"alarmNames": self.alarm_names, "alarmArns": self.alarm_arns})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,46 +9,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from shared.policy_document import document
+from shared.components.observability.policies import alarm_arn_pattern, topic_policy
 from shared.tagging import name_tag
-
-
-def alarm_arn_pattern(partition: str, region: str, account_id: str, alarm_name_prefix: str) -> str:
-    """The ARNs of this environment's alarms (`arn:aws:cloudwatch:<region>:<account>:alarm:<prefix>*`)."""
-    return f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:{alarm_name_prefix}*"
-
-
-def topic_policy(topic_arn: str, account_id: str, source_arn_pattern: str) -> str:
-    """Only CloudWatch alarms of this account (and of this environment's alarm names) may publish.
-
-    `aws:SourceAccount`/`aws:SourceArn` stop another account's alarms from using CloudWatch as a
-    confused deputy. Publishing over plain HTTP is refused for everyone. Same-account principals
-    still manage the topic through their IAM policies.
-    """
-    return json.dumps(
-        document(
-            {
-                "Sid": "AllowCloudWatchAlarmsToPublish",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": account_id},
-                    "ArnLike": {"aws:SourceArn": source_arn_pattern},
-                },
-            },
-            {
-                "Sid": "DenyPublishWithoutTls",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
-        ),
-        sort_keys=True,
-    )
 
 
 def subscription_slug(email: str) -> str:
@@ -106,4 +67,4 @@ class AlertTopic(pulumi.ComponentResource):
             )
         self.topic_arn = topic.arn
         self.topic_name = topic.name
-        self.register_outputs({"topic_arn": self.topic_arn, "topic_name": self.topic_name})
+        self.register_outputs({"topicArn": self.topic_arn, "topicName": self.topic_name})

@@ -38,4 +38,4 @@ class PaymentsDashboard(pulumi.ComponentResource):
         )
         self.dashboard_name = dashboard.dashboard_name
         self.dashboard_arn = dashboard.dashboard_arn
-        self.register_outputs({"dashboard_name": self.dashboard_name, "dashboard_arn": self.dashboard_arn})
+        self.register_outputs({"dashboardName": self.dashboard_name, "dashboardArn": self.dashboard_arn})

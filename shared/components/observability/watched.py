@@ -28,6 +28,8 @@ class UnknownUpstreamValue(Exception):
 
 def resolved(value: pulumi.Output[T], what: str) -> T:
     """The plain value of an upstream output; refuses an unknown one instead of guessing a count."""
+    # The SDK has no public way to wait for an Output in program code; `_sync_await` is what its own
+    # synchronous invokes use. This function is the one place that relies on it.
     if not _sync_await(value.is_known()):
         raise UnknownUpstreamValue(f"{what} is not known yet; deploy the upstream layers of this environment first")
     return _sync_await(value.future())

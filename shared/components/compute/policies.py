@@ -16,7 +16,7 @@ from typing import Any
 
 from payments.contract import GET_PAYMENT, PROCESS_PAYMENT
 
-from shared.policy_document import document, service_trust_policy
+from shared.components.policy_document import document, service_trust_policy
 
 LAMBDA_SERVICE_PRINCIPAL = "lambda.amazonaws.com"
 
