@@ -14,11 +14,23 @@ from shared.yamlfile import read_yaml
 
 REQUIRED_AZ_COUNT = 3
 PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
-# Room for the subnet layout (shared.network_layout) with space left to grow.
+# Room for the subnet layout (shared.components.network.layout) with space left to grow.
 VPC_PREFIX_RANGE = (16, 20)
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 
 NatMode = Literal["gateway", "instance"]
+
+# Graviton families carry a "g" right after the generation digit (t4g, c7gn, m6gd, x2gd, im4gn);
+# a1 is the first-generation Graviton. Everything else this platform might pick is x86_64.
+_GRAVITON_FAMILY = re.compile(r"^(?:a1|[a-z]+\d+g[a-z-]*)$")
+
+Architecture = Literal["arm64", "x86_64"]
+
+
+def instance_architecture(instance_type: str) -> Architecture:
+    """The CPU architecture of an EC2 instance type, to pick the matching AMI."""
+    family = instance_type.split(".", 1)[0]
+    return "arm64" if _GRAVITON_FAMILY.match(family) else "x86_64"
 
 
 def other_stack_cidrs(project: str, stack: str) -> dict[str, str]:

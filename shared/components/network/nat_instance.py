@@ -11,7 +11,7 @@ import pulumi_aws as aws
 
 from shared.components.network.policies import NAT_INTERFACE_TAG, SSM_MANAGED_POLICY, ec2_trust_policy, nat_instance_policy
 from shared.components.network.user_data import encode_user_data, render_nat_user_data
-from shared.network_layout import Architecture
+from shared.config.network import Architecture
 from shared.tagging import name_tag
 
 ANYWHERE = "0.0.0.0/0"
@@ -37,9 +37,8 @@ class NatInstanceArgs:
     private_route_table_ids: Sequence[pulumi.Input[str]]  # every zone's: all route through this NAT
     security_group_id: pulumi.Input[str]
     instance_type: str
-    architecture: Architecture  # shared.network_layout.instance_architecture(instance_type)
+    architecture: Architecture  # shared.config.network.instance_architecture(instance_type)
     root_volume_gib: int
-    provider: aws.Provider  # for the AMI lookup (data sources take no parent)
     launch_tags: Mapping[str, str]  # shared.tagging.tags_for: default tags do not reach launched instances
 
 
@@ -114,7 +113,7 @@ class NatInstance(pulumi.ComponentResource):
                 aws.ec2.GetAmiFilterArgs(name="architecture", values=[args.architecture]),
                 aws.ec2.GetAmiFilterArgs(name="state", values=["available"]),
             ],
-            opts=pulumi.InvokeOptions(provider=args.provider),
+            opts=pulumi.InvokeOptions(parent=self),
         )
 
         user_data = pulumi.Output.all(self.interface.id, self.eip.allocation_id).apply(
