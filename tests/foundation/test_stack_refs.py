@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pulumi
 import pytest
+from pulumi.runtime import rpc
 
 from pulumi.runtime.sync_await import _sync_await as resolved  # the SDK's own way to wait outside a program
 
@@ -25,7 +26,9 @@ class UpstreamMocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         assert args.typ == "pulumi:pulumi:StackReference", args.typ
-        return args.name, {"name": args.name, "outputs": self.outputs, "secretOutputNames": self.secret}
+        # The engine sends a secret output as a secret-wrapped value (the wire format's signature).
+        outputs = {k: {rpc._special_sig_key: rpc._special_secret_sig, "value": v} if k in self.secret else v for k, v in self.outputs.items()}  # noqa: SLF001
+        return args.name, {"name": args.name, "outputs": outputs, "secretOutputNames": self.secret}
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         raise AssertionError(f"unexpected invoke {args.token}")
