@@ -14,7 +14,7 @@ from shared.components.network.layout import subnet_cidrs
 from shared.components.network.security_groups import SecurityGroups, SecurityGroupsArgs, TierKey, tiers_for
 from shared.components.network.vpc import Vpc, VpcArgs
 from shared.config import load_layer_config
-from shared.config.network import NetworkConfig, instance_architecture
+from shared.config.network import NetworkConfig
 from shared.contracts import NetworkOutputs
 from shared.naming import NameKind, Namer
 from shared.provider import aws_provider, invoke_options
@@ -85,7 +85,8 @@ else:
             private_route_table_ids=vpc.private_route_table_ids,
             security_group_id=security.group_ids[TierKey.NAT],
             instance_type=config.nat_instance_type,
-            architecture=instance_architecture(config.nat_instance_type),
+            image=config.nat_instance_image,
+            warmup_seconds=config.nat_instance_warmup_seconds,
             root_volume_gib=config.nat_instance_root_volume_gib,
             launch_tags=tags_for(environment, nat_name),
         ),
