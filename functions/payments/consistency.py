@@ -73,8 +73,7 @@ class CheckReport:
     @property
     def currencies_disagreeing(self) -> list[str]:
         currencies = sorted({c for per_store in self.totals.values() for c in per_store})
-        empty = {"count": 0, "amount": 0}
-        return [c for c in currencies if len({json.dumps(self.totals[s].get(c, empty), sort_keys=True) for s in STORES}) > 1]
+        return [c for c in currencies if len({json.dumps(self.totals[s][c], sort_keys=True) for s in STORES}) > 1]
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -97,7 +96,12 @@ def totals_by_currency(records: dict[str, dict[str, Any]]) -> dict[str, dict[str
 
 def compare(day: date, stores: dict[str, dict[str, dict[str, Any]]]) -> CheckReport:
     """Pure: the per-currency totals of each store and every payment that differs."""
-    report = CheckReport(day=day, totals={store: totals_by_currency(stores[store]) for store in STORES})
+    totals = {store: totals_by_currency(stores[store]) for store in STORES}
+    currencies = sorted({currency for per_store in totals.values() for currency in per_store})
+    report = CheckReport(
+        day=day,
+        totals={s: {c: totals[s].get(c, {"count": 0, "amount": 0}) for c in currencies} for s in STORES},
+    )
     for pid in sorted(set().union(*(stores[s].keys() for s in STORES))):
         values = {s: {f: stores[s][pid].get(f) for f in COMPARED_FIELDS} for s in STORES if pid in stores[s]}
         missing = tuple(s for s in STORES if pid not in stores[s])
