@@ -69,6 +69,18 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         UPDATE payments SET published_at = updated_at WHERE status <> 'pending' AND published_at IS NULL;
         CREATE INDEX IF NOT EXISTS payments_unpublished_created_at ON payments (created_at)
             WHERE published_at IS NULL;
+        -- The function roles (migration 3) write the new columns they need, nothing more.
+        DO $grants$
+        BEGIN
+            IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'payments_writer') THEN
+                GRANT UPDATE (failure_reason, published_at) ON TABLE payments TO payments_writer;
+            END IF;
+            IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'payments_reconciler') THEN
+                GRANT UPDATE (failure_reason, published_at, reconcile_attempts, reconcile_lease_until)
+                    ON TABLE payments TO payments_reconciler;
+            END IF;
+        END
+        $grants$;
         """,
     ),
 )
