@@ -91,7 +91,8 @@ class ReconcileSettings:
 @dataclass(frozen=True)
 class Claim:
     payment_id: str
-    idempotency_key: str
+    merchant_id: str
+    idempotency_key: str  # the key the payment API was called with
     status: str
     attempts: int  # including this one
     created_at: datetime
@@ -115,7 +116,7 @@ UPDATE payments AS p
          LIMIT :batch
            FOR UPDATE SKIP LOCKED) AS due
  WHERE p.payment_id = due.payment_id
-RETURNING p.payment_id::text, p.idempotency_key, p.status, p.reconcile_attempts, p.created_at
+RETURNING p.payment_id::text, p.merchant_id, p.idempotency_key, p.status, p.reconcile_attempts, p.created_at
 """
 
 _BACKLOG = """
