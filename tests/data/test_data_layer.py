@@ -196,10 +196,36 @@ def test_postgresql_log_group_exists_before_the_cluster(data, config, key_arn):
 def test_final_snapshot_follows_the_stack_setting(data, config):
     cluster = data.one(CLUSTER)
     assert cluster.inputs["skipFinalSnapshot"] is config.aurora_skip_final_snapshot, cluster.urn
+    suffixes = data.of_type("random:index/randomId:RandomId")
     if config.aurora_skip_final_snapshot:
-        assert "finalSnapshotIdentifier" not in cluster.inputs, cluster.urn
+        assert "finalSnapshotIdentifier" not in cluster.inputs and not suffixes, cluster.urn
     else:
-        assert cluster.inputs["finalSnapshotIdentifier"] == f"acme-payments-{data.stack}-aurora-final", cluster.urn
+        # `<cluster>-final-<hex drawn once per cluster>`: never a fixed name (see tests/data/test_day2.py).
+        (suffix,) = suffixes
+        assert suffix.parent.endswith("AuroraCluster::acme-payments-" + data.stack + "-aurora"), suffix.urn
+        assert cluster.inputs["finalSnapshotIdentifier"] == f"acme-payments-{data.stack}-aurora-final-{suffix.outputs['hex']}", cluster.urn
+
+
+def test_enhanced_monitoring_follows_the_stack_file_with_a_role_only_rds_may_assume(data, config):
+    interval = config.aurora_monitoring_interval_seconds
+    roles = [r for r in data.of_type("aws:iam/role:Role") if "monitoring" in r.name]
+    for instance in data.of_type(INSTANCE):
+        assert instance.inputs["monitoringInterval"] == interval, instance.urn
+        assert instance.inputs["autoMinorVersionUpgrade"] is False, instance.urn
+        if interval:
+            (role,) = roles
+            assert instance.inputs["monitoringRoleArn"] == role.outputs["arn"], instance.urn
+        else:
+            assert "monitoringRoleArn" not in instance.inputs and not roles, instance.urn
+    assert {"dev": 0}.get(data.stack, interval) == interval and (data.stack == "dev" or interval > 0)
+    for role in roles:
+        (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+        assert statement["Principal"] == {"Service": "monitoring.rds.amazonaws.com"}, role.urn
+        assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}, role.urn
+        cluster = data.one(CLUSTER).inputs["clusterIdentifier"]
+        assert statement["Condition"]["ArnLike"] == {"aws:SourceArn": f"arn:aws:rds:us-east-1:123456789012:db:{cluster}-*"}, role.urn
+        (attachment,) = [a for a in data.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") if a.inputs["role"] == role.inputs["name"]]
+        assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole", attachment.urn
 
 
 def test_performance_insights_follow_the_stack_file_with_the_key(data, config, key_arn):

@@ -128,7 +128,9 @@ def test_plan_json_lists_every_layers_invokes_in_call_order(plans):
             assert layer["invokes"][0] == {"token": "aws:index/getCallerIdentity:getCallerIdentity", "args": {}}, layer["invokes"]
         data = next(l for l in document["layers"] if l["project"] == "data")
         (orderable,) = [i for i in data["invokes"] if i["token"] == ORDERABLE]
-        assert set(orderable["args"]) == {"engine", "engineVersion", "instanceClass", "storageType"}, orderable
+        assert {"engine", "engineVersion", "instanceClass", "storageType"} <= set(orderable["args"]) <= {
+            "engine", "engineVersion", "instanceClass", "storageType", "supportsEnhancedMonitoring", "supportsPerformanceInsights"
+        }, orderable
 
 
 # --- the mocks serve what the programs use, nothing else ------------------------------------------------

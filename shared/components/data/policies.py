@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shared.components.policy_document import document
+from shared.components.policy_document import Document, document, service_trust_policy
 
 SECURE_TRANSPORT_KEY = "aws:SecureTransport"
 MIN_TLS_VERSION = "1.2"
@@ -62,6 +62,22 @@ def kms_key_policy(partition: str, region: str, account: str, name_prefix: str) 
             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
             "Resource": "*",
         },
+    )
+
+
+ENHANCED_MONITORING_MANAGED_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+
+
+def enhanced_monitoring_trust_policy(partition: str, region: str, account: str, cluster_identifier: str) -> Document:
+    """Only RDS Enhanced Monitoring, for this account's instances of this cluster (confused-deputy guard).
+
+    The instances are named `<cluster identifier>-<n>` (RDS identifiers), so one pattern covers them.
+    """
+    return service_trust_policy(
+        "monitoring.rds.amazonaws.com",
+        "RdsEnhancedMonitoringOfThisClustersInstances",
+        account_id=account,
+        source_arn_like=f"arn:{partition}:rds:{region}:{account}:db:{cluster_identifier}-*",
     )
 
 
