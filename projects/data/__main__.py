@@ -37,6 +37,7 @@ monitoring_role_name = namer.name("aurora-monitoring-role", NameKind.IAM_ROLE)
 transactions_table_name = namer.name("transactions", NameKind.DYNAMODB_TABLE)
 idempotency_table_name = namer.name("idempotency", NameKind.DYNAMODB_TABLE)
 audit_bucket_name = namer.name("audit", NameKind.S3_BUCKET)
+audit_access_log_bucket_name = namer.name("audit-access-logs", NameKind.S3_BUCKET)
 
 components = pulumi.ResourceOptions(providers=[provider])
 identity = aws.get_caller_identity_output(opts=invoke_options(provider))
@@ -122,6 +123,9 @@ audit = AuditBucket(
         noncurrent_version_expiration_days=config.audit_noncurrent_version_expiration_days,
         abort_incomplete_upload_days=config.audit_abort_incomplete_upload_days,
         glacier_transition_days=config.audit_glacier_transition_days,
+        access_log_bucket_name=audit_access_log_bucket_name,
+        access_log_retention_days=config.audit_access_log_retention_days,
+        account_id=identity.account_id,
     ),
     opts=components,
 )

@@ -49,6 +49,8 @@ class DataConfig(LayerConfig):
     audit_glacier_transition_days: int | None = Field(default=None, ge=1)
     audit_noncurrent_version_expiration_days: int = Field(ge=1)
     audit_abort_incomplete_upload_days: int = Field(default=7, ge=1)
+    # How long S3 server access logs of the audit bucket are kept in its access-log bucket.
+    audit_access_log_retention_days: int = Field(ge=1, le=3653)
 
     kms_deletion_window_days: int = Field(ge=7, le=30)
 
