@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 from payments.contract import IDEMPOTENCY_TABLE, TRANSACTIONS_TABLE
 
-from shared.components.data.audit_bucket import AuditBucket, AuditBucketArgs
+from shared.components.data.audit_bucket import ACCESS_LOG_BUCKET_PURPOSE, AuditBucket, AuditBucketArgs
 from shared.components.data.aurora import AuroraCluster, AuroraClusterArgs
 from shared.components.data.policies import kms_key_policy, to_json
 from shared.components.data.table import Capacity, DynamoTable, DynamoTableArgs
@@ -37,7 +37,7 @@ monitoring_role_name = namer.name("aurora-monitoring-role", NameKind.IAM_ROLE)
 transactions_table_name = namer.name("transactions", NameKind.DYNAMODB_TABLE)
 idempotency_table_name = namer.name("idempotency", NameKind.DYNAMODB_TABLE)
 audit_bucket_name = namer.name("audit", NameKind.S3_BUCKET)
-audit_access_log_bucket_name = namer.name("audit-access-logs", NameKind.S3_BUCKET)
+audit_access_log_bucket_name = namer.name(ACCESS_LOG_BUCKET_PURPOSE, NameKind.S3_BUCKET)
 
 components = pulumi.ResourceOptions(providers=[provider])
 identity = aws.get_caller_identity_output(opts=invoke_options(provider))

@@ -12,6 +12,8 @@ from shared.tagging import name_tag
 
 GLACIER = "GLACIER"
 ACCESS_LOG_PREFIX = "audit-bucket/"
+# The access-log bucket's purpose in its name (`<company>-<service>-<env>-audit-access-logs`).
+ACCESS_LOG_BUCKET_PURPOSE = "audit-access-logs"
 
 
 @dataclass(frozen=True)
