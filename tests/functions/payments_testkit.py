@@ -34,7 +34,11 @@ class StubPaymentApi:
       hang_after_charge   charge, then hang (the client times out; the charge happened)
       hold                wait for `release()`, then behave like ok
       reject              400 (the API refuses the request: a final 'failed')
-    Amounts ending in 13 (minor units) are declined."""
+    Amounts ending in 13 (minor units) are declined.
+    A GET with the Idempotency-Key header is the status lookup: 200 with the key's charge result
+    (charged: succeeded or declined), 404 when it never charged the key. `script_lookup(*modes)`
+    queues lookup behaviours: ok, fail (500), hold (wait for `release()`, then ok); `lookups`
+    counts them per key."""
 
     def __init__(self, hang_seconds: float = 3.0) -> None:
         self.hang_seconds = hang_seconds
@@ -61,6 +65,18 @@ class StubPaymentApi:
                     self.wfile.write(raw)
                 except OSError:
                     pass  # the client gave up (timeout)
+
+            def do_GET(self) -> None:  # noqa: N802
+                status, payload = stub._lookup(self.headers.get("Idempotency-Key"))
+                raw = json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(raw)))
+                    self.end_headers()
+                    self.wfile.write(raw)
+                except OSError:
+                    pass
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -89,6 +105,8 @@ class StubPaymentApi:
             self.charged: dict[str, dict[str, Any]] = {}
             self.requests: list[tuple[str | None, dict[str, Any]]] = []
             self._script: list[str] = []
+            self.lookups: Counter[str] = Counter()
+            self._lookup_script: list[str] = []
             self._release = threading.Event()
 
     def script(self, *modes: str) -> None:
@@ -98,6 +116,11 @@ class StubPaymentApi:
     def reset_script(self) -> None:
         with self._lock:
             self._script.clear()
+            self._lookup_script.clear()
+
+    def script_lookup(self, *modes: str) -> None:
+        with self._lock:
+            self._lookup_script.extend(modes)
 
     def release(self) -> None:
         self._release.set()
@@ -113,6 +136,22 @@ class StubPaymentApi:
                 self.charges[key] += 1
                 self.charged[key] = body
             return self.results[key]
+
+    def _lookup(self, key: str | None) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            mode = self._lookup_script.pop(0) if self._lookup_script else "ok"
+            release = self._release
+            if key:
+                self.lookups[key] += 1
+        if not key:
+            return 400, {"error": "Idempotency-Key header required"}
+        if mode == "fail":
+            return 500, {"error": "boom"}
+        if mode == "hold":
+            release.wait(self.hang_seconds)
+        with self._lock:
+            result = self.results.get(key)
+        return (200, result) if result is not None else (404, {"error": "no charge for this key"})
 
     def _handle(self, key: str | None, body: dict[str, Any]) -> tuple[int | None, dict[str, Any]]:
         with self._lock:
