@@ -37,6 +37,7 @@ DECLARED_DIFFERENCES: Mapping[str, str] = {
     "aws:appautoscaling/policy:Policy": "DynamoDB billing mode (autoscaled)",
     "aws:cloudwatch/metricAlarm:MetricAlarm": "alarms enabled per environment",
     "aws:sns/topicSubscription:TopicSubscription": "alert e-mails per environment",
+    "aws:cognito/userPoolClient:UserPoolClient": "merchants per environment (one app client each)",
     "random:index/randomId:RandomId": "Aurora final snapshot (auroraSkipFinalSnapshot)",
 }
 # Resources whose presence is an environment difference by design, by (normalized) name.
@@ -166,6 +167,15 @@ def settings_rows(plans: Mapping[str, EnvironmentPlan]) -> list[Row]:
                 out.append(f"{rule.get('id')}: " + ", ".join(parts))
         return _join(out)
 
+    def api_throttling(views, s):
+        return _join([
+            f"{st.get('defaultRouteSettings', 'throttlingRateLimit')}/s burst {st.get('defaultRouteSettings', 'throttlingBurstLimit')}"
+            for st in _of(views, "aws:apigatewayv2/stage:Stage")
+        ])
+
+    def merchants(views, s):
+        return _join(sorted(str(c.props.get("name")).split(f"-{s}-merchant-", 1)[-1] for c in _of(views, "aws:cognito/userPoolClient:UserPoolClient")))
+
     rows = [
         row("NAT mode × count", lambda v, s: nat_summary(v)),
         row("Aurora instances", aurora),
@@ -174,6 +184,8 @@ def settings_rows(plans: Mapping[str, EnvironmentPlan]) -> list[Row]:
         row("DynamoDB billing", billing),
         row("DynamoDB point-in-time recovery", pitr),
         row("S3 lifecycle rules", lifecycle),
+        row("API throttling", api_throttling),
+        row("API merchants (app clients)", merchants),
     ]
     alarms = {env: _of(views, "aws:cloudwatch/metricAlarm:MetricAlarm") for env, views in per_env.items()}
     groups = sorted({_alarm_group(_short(per_env[e], a, suffixes[e])) for e, found in alarms.items() for a in found})
