@@ -7,12 +7,34 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from shared.components.data.layout import CLUSTER_PARAMETERS, instance_zone, rds_log_group_name
 from shared.components.log_group import encrypted_log_group
 from shared.contracts import POSTGRES_PORT
 from shared.tagging import name_tag
 
 ENGINE = "aurora-postgresql"
+
+
+def instance_zone(zones: list[str], index: int) -> str:
+    """Instance `index` of the cluster goes to zone `index` (round robin): writer and reader never share one."""
+    if not zones:
+        raise ValueError("the network layer exported no availability zones")
+    return zones[index % len(zones)]
+
+
+def rds_log_group_name(cluster_identifier: str) -> str:
+    """The log group RDS writes exported PostgreSQL logs to (created by us first, with retention and KMS)."""
+    return f"/aws/rds/cluster/{cluster_identifier}/postgresql"
+
+
+# Cluster parameters: TLS only, and enough logging to audit DDL, connections and slow statements.
+CLUSTER_PARAMETERS: dict[str, str] = {
+    "rds.force_ssl": "1",
+    "log_statement": "ddl",
+    "log_min_duration_statement": "1000",  # milliseconds
+    "log_connections": "1",
+    "log_disconnections": "1",
+    "log_lock_waits": "1",
+}
 
 
 @dataclass(frozen=True)
