@@ -12,6 +12,9 @@ from shared.contracts import POSTGRES_PORT
 from shared.tagging import name_tag
 
 ENGINE = "aurora-postgresql"
+# The cluster uses Aurora Standard storage (its `storage_type` is left unset), which RDS reports as
+# "aurora" in its orderable options; I/O-Optimized would be "aurora-iopt1".
+STANDARD_STORAGE = "aurora"
 
 
 def instance_zone(zones: list[str], index: int) -> str:
@@ -148,11 +151,14 @@ class AuroraCluster(pulumi.ComponentResource):
 
         # Ask RDS (at preview, before anything is created) whether this engine version can run on
         # this instance class in the region; an unsupported pair fails here with RDS's own answer
-        # instead of half-way through an `up`. The instances take the class from the answer.
+        # instead of half-way through an `up`. RDS offers every (version, class) once per storage
+        # type, so the storage type the cluster uses is part of the question: without it two
+        # options match and the provider refuses the lookup as ambiguous.
         orderable = aws.rds.get_orderable_db_instance_output(
             engine=ENGINE,
             engine_version=args.engine_version,
             instance_class=args.instance_class,
+            storage_type=STANDARD_STORAGE,
             opts=pulumi.InvokeOptions(parent=self),
         )
 
