@@ -26,8 +26,9 @@ from shared.contracts import LAYERS, layer
 from shared.paths import PROJECTS_DIR
 
 NAME = "dev-pr42"
-# What the mock engine invents (ids, ARN and endpoint parts): a run of 8+ letters and digits with both.
-GENERATED = re.compile(r"(?=[a-z0-9]*\d)(?=[a-z0-9]*[a-z])[a-z0-9]{8,}")
+# What the mock engine invents (ids, ARN and endpoint parts): a run of 8+ letters and digits with both
+# (either case: Aurora resource ids are upper case, cluster-ABC1...).
+GENERATED = re.compile(r"(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{8,}")
 
 
 @pytest.fixture
