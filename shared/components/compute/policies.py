@@ -64,7 +64,7 @@ class Access(Enum):
     """One thing a function's code does with its environment's resources."""
 
     WRITE_TRANSACTION_LOG = "write-transaction-log"  # conditional PutItem, GetItem on a failed condition
-    READ_TRANSACTION_LOG = "read-transaction-log"  # the daily consistency check reads a day of items
+    READ_TRANSACTION_LOG = "read-transaction-log"  # the daily check queries the merchant index for a day
     USE_IDEMPOTENCY_STORE = "use-idempotency-store"  # the Powertools DynamoDB persistence layer
     WRITE_AUDIT_RECORDS = "write-audit-records"  # PutObject of the audit record (SSE-KMS, bucket key)
     READ_AUDIT_RECORDS = "read-audit-records"  # the daily consistency check lists and reads a day of records
@@ -179,7 +179,7 @@ def function_policy(access: frozenset[Access], targets: PolicyTargets) -> dict[s
         statements.append(statement("WriteTransactionLog", ("dynamodb:GetItem", "dynamodb:PutItem"), [table]))
     if Access.READ_TRANSACTION_LOG in access:
         (table,) = targets.require(Access.READ_TRANSACTION_LOG, "transactions_table_arn")
-        statements.append(statement("ReadTransactionLog", ("dynamodb:Query", "dynamodb:Scan"), [table, f"{table}/index/*"]))
+        statements.append(statement("QueryTransactionLogIndexes", ("dynamodb:Query",), [f"{table}/index/*"]))
     if Access.USE_IDEMPOTENCY_STORE in access:
         (table,) = targets.require(Access.USE_IDEMPOTENCY_STORE, "idempotency_table_arn")
         statements.append(
@@ -194,6 +194,7 @@ def function_policy(access: frozenset[Access], targets: PolicyTargets) -> dict[s
         statements.append(statement("WriteAuditRecords", ("s3:PutObject",), [f"{bucket}/*"]))
     if Access.READ_AUDIT_RECORDS in access:
         (bucket,) = targets.require(Access.READ_AUDIT_RECORDS, "audit_bucket_arn")
+        # ListBucket makes a missing record a 404 (NoSuchKey) instead of a 403: the check reports it.
         statements.append(statement("ListAuditRecords", ("s3:ListBucket",), [bucket]))
         statements.append(statement("ReadAuditRecords", ("s3:GetObject",), [f"{bucket}/*"]))
     if Access.CONNECT_AS_DB_USER in access:
