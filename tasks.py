@@ -10,8 +10,10 @@ import sys
 from invoke import Exit, task
 from rich.console import Console
 
-# Piped output (CI logs, files) gets wide tables instead of rich's 80-column default.
-console = Console(width=None if sys.stdout.isatty() else 160)
+from platform_tools.text import make_console
+
+# The terminal's width; piped (CI logs, files), COLUMNS or 120. Data prints verbatim (no emoji codes).
+console = make_console()
 ENV_HELP = "dev, staging, prod, or all (plan only); any other value is the name of an ephemeral stack"
 
 
@@ -195,11 +197,12 @@ def _teardown(c, name, confirm, local):
         "action": "create or delete",
         "name": "the ephemeral environment (stack) name, e.g. dev-pr42: it becomes every resource name's suffix",
         "from_": "create: the profile to copy (dev, staging or prod); every key its files do not set is read from it",
+        "cidr": "create: the VPC CIDR (default: the first free block of the profile's size in 10.0.0.0/8)",
         "confirm": "delete: the environment name, instead of typing it at the prompt (required without a terminal)",
         "local": LOCAL_HELP,
     },
 )
-def env(c, action, name, from_=None, confirm=None, local=False):
+def env(c, action, name, from_=None, cidr=None, confirm=None, local=False):
     """Ephemeral environments: `env create --name dev-pr42 --from dev` writes minimal stack files; `env delete` destroys and removes them."""
     from platform_tools.delivery.environments import EphemeralEnvironmentError, ephemeral_files, plan_create, write
 
@@ -207,7 +210,7 @@ def env(c, action, name, from_=None, confirm=None, local=False):
         if action == "create":
             if not from_:
                 raise EphemeralEnvironmentError("create needs --from PROFILE (dev, staging or prod)")
-            files = plan_create(name, from_)
+            files = plan_create(name, from_, cidr=cidr)
             write(files)
             for path in files.files:
                 console.print(f"wrote {path.relative_to(path.parents[2])}", markup=False)

@@ -82,6 +82,15 @@ class ComputeOutputs:
     # `service` dimension Powertools adds to each.
     METRICS_NAMESPACE = "metricsNamespace"
     METRICS_SERVICE = "metricsService"
+    # The payment API (issue 18) and the OAuth server merchants get its tokens from.
+    API_URL = "apiUrl"  # base URL; routes are payments.contract.ROUTES under it
+    API_ID = "apiId"
+    API_STAGE = "apiStage"
+    API_ACCESS_LOG_GROUP = "apiAccessLogGroupName"
+    TOKEN_URL = "tokenUrl"  # POST grant_type=client_credentials here
+    TOKEN_ISSUER = "tokenIssuer"  # the access tokens' `iss`
+    MERCHANT_CLIENT_IDS = "merchantClientIds"  # merchant name -> app client id (= the merchant id)
+    MERCHANT_CLIENT_SECRETS = "merchantClientSecrets"  # secret output: merchant name -> client secret
 
 
 class ObservabilityOutputs:
@@ -176,6 +185,9 @@ OBSERVABILITY = LayerContract(
                 ComputeOutputs.RECONCILE_INTERVAL_MINUTES,
                 ComputeOutputs.METRICS_NAMESPACE,
                 ComputeOutputs.METRICS_SERVICE,
+                ComputeOutputs.API_ID,
+                ComputeOutputs.API_STAGE,
+                ComputeOutputs.API_ACCESS_LOG_GROUP,
             ),
         }
     ),

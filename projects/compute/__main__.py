@@ -1,5 +1,6 @@
 """Compute layer: the payment Lambda functions, the migration function, the scheduled reconcile
-function (its schedules and dead-letter queue), one execution role each, and their log groups.
+function (its schedules and dead-letter queue), one execution role each, and their log groups; the
+payment API in front of the payment functions and the Cognito pool that issues merchants their tokens.
 
 Reads the private subnets and application security group (network layer) and the tables, bucket,
 cluster, secret and key (data layer) of the same environment; the code is `build/payments-lambda.zip`
@@ -9,7 +10,9 @@ cluster, secret and key (data layer) of the same environment; the code is `build
 import pulumi
 import pulumi_aws as aws
 
-from payments.contract import FUNCTIONS, MIGRATE, RECONCILE, ReconcileJob
+from payments.contract import FUNCTIONS, MIGRATE, RECONCILE, ROUTES, ReconcileJob
+from shared.components.compute.api import ApiTarget, PaymentApi, PaymentApiArgs, audiences
+from shared.components.compute.cognito import MerchantAuth, MerchantAuthArgs, MerchantClient
 from shared.components.compute.migration import MigrationFunction, MigrationFunctionArgs
 from shared.components.compute.payment_functions import FunctionNames, PaymentFunctions, PaymentFunctionsArgs
 from shared.components.compute.reconciliation import Reconciliation, ReconciliationArgs, ReconciliationNames
@@ -170,3 +173,47 @@ pulumi.export(ComputeOutputs.DLQ_ARN, reconciliation.dead_letter_queue_arn)
 pulumi.export(ComputeOutputs.DLQ_NAME, reconciliation.dead_letter_queue_name)
 pulumi.export(ComputeOutputs.METRICS_NAMESPACE, settings.metrics_namespace)
 pulumi.export(ComputeOutputs.METRICS_SERVICE, settings.powertools_service)
+
+# ---- The payment API (issue 18): merchants from the stack file, tokens from Cognito, routes from the contract.
+auth = MerchantAuth(
+    namer.name("merchant-auth"),
+    MerchantAuthArgs(
+        pool_name=namer.name("merchants", NameKind.COGNITO_USER_POOL),
+        domain_prefix=namer.name("auth", NameKind.COGNITO_DOMAIN),
+        region=environment.region,
+        merchants={
+            m.name: MerchantClient(namer.name(f"merchant-{m.name}", NameKind.COGNITO_CLIENT), m.scope_identifiers)
+            for m in config.merchants
+        },
+    ),
+    opts=pulumi.ResourceOptions(providers=[provider]),
+)
+api_name = namer.name("api", NameKind.HTTP_API)
+api = PaymentApi(
+    api_name,
+    PaymentApiArgs(
+        api_name=api_name,
+        routes=ROUTES,
+        targets={
+            name: ApiTarget(fn.function.name, fn.function.invoke_arn, config.lambda_timeout_seconds)
+            for name, fn in functions.functions.items()
+        },
+        issuer=auth.issuer,
+        audiences=auth.client_ids.apply(audiences),
+        throttling_rate_limit=config.api_throttling.rate_limit,
+        throttling_burst_limit=config.api_throttling.burst_limit,
+        access_log_group_name=check_name(f"/aws/apigateway/{api_name}-access", NameKind.LOG_GROUP),
+        log_retention_days=config.log_retention_days,
+        kms_key_arn=upstream.require(DATA.project, DataOutputs.KMS_KEY_ARN),
+    ),
+    opts=pulumi.ResourceOptions(providers=[provider]),
+)
+
+pulumi.export(ComputeOutputs.API_URL, api.api_endpoint)
+pulumi.export(ComputeOutputs.API_ID, api.api_id)
+pulumi.export(ComputeOutputs.API_STAGE, api.stage_name)
+pulumi.export(ComputeOutputs.API_ACCESS_LOG_GROUP, api.access_log_group_name)
+pulumi.export(ComputeOutputs.TOKEN_URL, auth.token_url)
+pulumi.export(ComputeOutputs.TOKEN_ISSUER, auth.issuer)
+pulumi.export(ComputeOutputs.MERCHANT_CLIENT_IDS, auth.client_ids)
+pulumi.export(ComputeOutputs.MERCHANT_CLIENT_SECRETS, auth.client_secrets)

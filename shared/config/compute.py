@@ -10,6 +10,7 @@ from payments.settings import Settings as PaymentRuntimeSettings
 from pydantic import Field, field_validator, model_validator
 
 from shared.config.layer import LayerConfig, LogRetentionDays
+from shared.config.payment_api import ApiThrottling, Merchant, distinct_merchants
 
 LAMBDA_MEMORY_MB = (128, 10240)
 LAMBDA_TIMEOUT_SECONDS = (1, 900)
@@ -47,6 +48,12 @@ class ComputeConfig(LayerConfig):
         if not _TIME_OF_DAY.match(value):
             raise ValueError("must be a UTC time of day HH:MM (00:00-23:59), e.g. '02:30'")
         return value
+
+    # The payment API (shared.config.payment_api): stage throttling and the merchants allowed in.
+    api_throttling: ApiThrottling
+    merchants: list[Merchant] = Field(default_factory=list)
+
+    _distinct_merchants = field_validator("merchants")(distinct_merchants)
 
     @field_validator("payment_api_endpoint")
     @classmethod

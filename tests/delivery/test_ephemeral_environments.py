@@ -27,7 +27,8 @@ from shared.paths import PROJECTS_DIR
 
 NAME = "dev-pr42"
 # What the mock engine invents (ids, ARN and endpoint parts): a run of 8+ letters and digits with both
-# (either case: Aurora resource ids are upper case, cluster-ABC1...).
+# (mixed case: Cognito user pool ids are `us-east-1_Ab3dEf9Gh`, Aurora resource ids `cluster-ABC1...`).
+SHORT_ID = re.compile(r"[a-z0-9]{6,7}")
 GENERATED = re.compile(r"(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{8,}")
 
 
@@ -68,6 +69,16 @@ def test_create_writes_two_short_lines_per_layer_and_a_free_cidr(projects):
 def test_create_refuses_bad_names_and_profiles(projects, name, profile, message):
     with pytest.raises(EphemeralEnvironmentError, match=message):
         plan_create(name, profile, projects)
+
+
+def test_a_requested_cidr_is_checked_against_every_stack(projects):
+    assert plan_create("dev-pr9", "dev", projects, cidr="10.142.0.0/16").files[projects / "network" / "Pulumi.dev-pr9.yaml"].endswith(
+        "network:vpcCidr: 10.142.0.0/16\n"
+    )
+    with pytest.raises(EphemeralEnvironmentError, match="overlaps 10.3.0.0/16 of another stack"):
+        plan_create("dev-pr9", "dev", projects, cidr="10.3.128.0/17")
+    with pytest.raises(EphemeralEnvironmentError, match="not an IPv4 network"):
+        plan_create("dev-pr9", "dev", projects, cidr="10.3.0.1/16")
 
 
 def test_free_cidr_skips_every_overlap():
@@ -165,6 +176,9 @@ def _normalized(document: dict, dev: dict, own_cidr: str, dev_cidr: str) -> dict
             if r["urn"] in theirs_by_urn:
                 other = theirs_by_urn[r["urn"]]
                 pair({"id": r["id"], "outputs": r["outputs"]}, {"id": other["id"], "outputs": other["outputs"]})
+                # Short ids are generated too (API Gateway: authorizer 6, route/integration 7 characters).
+                if r["id"] != other["id"] and SHORT_ID.fullmatch(str(r["id"])) and SHORT_ID.fullmatch(str(other["id"])):
+                    replacements[r["id"]] = other["id"]
     for l in mine["layers"]:
         for r in l["resources"]:
             if isinstance(r["inputs"].get("userData"), str):  # base64 of a script that names ids
