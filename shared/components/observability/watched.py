@@ -48,6 +48,9 @@ class WatchedResources:
     nat_instance_group_names: tuple[str, ...] = ()
     cluster_identifier: str = ""
     nat_mode: str = ""  # the network layer's natMode, shown on the dashboard
+    api_id: str = ""  # the payment API (compute layer); no API alarms without one
+    api_stage: str = ""
+    api_access_log_group: str = ""
 
     def __post_init__(self) -> None:
         missing = sorted(set(self.function_names) - set(self.function_timeouts))
@@ -69,4 +72,7 @@ class WatchedResources:
             nat_instance_group_names=tuple(network.get(NetworkOutputs.NAT_INSTANCE_GROUP_NAMES) or ()),
             cluster_identifier=str(data[DataOutputs.CLUSTER_IDENTIFIER]),
             nat_mode=str(network.get(NetworkOutputs.NAT_MODE) or ""),
+            api_id=str(compute.get(ComputeOutputs.API_ID) or ""),
+            api_stage=str(compute.get(ComputeOutputs.API_STAGE) or ""),
+            api_access_log_group=str(compute.get(ComputeOutputs.API_ACCESS_LOG_GROUP) or ""),
         )
