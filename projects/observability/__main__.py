@@ -63,7 +63,7 @@ api_metrics = ApiAccessLogMetrics(
     ApiAccessLogMetricsArgs(
         filter_name=namer.name("api-throttled"),
         access_log_group_name=upstream.require(COMPUTE.project, ComputeOutputs.API_ACCESS_LOG_GROUP),
-        namespace=namer.prefix,  # the environment's own namespace, as the functions' metrics
+        namespace=watched.metrics_namespace,  # the environment's own namespace, as the functions' metrics
     ),
     opts=components,
 )

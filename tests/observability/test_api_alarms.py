@@ -76,6 +76,6 @@ def test_no_api_no_api_alarms():
     )
     keys = [d.key for d in alarm_definitions(config("prod"), watched, Namer("acme", "payments", "prod"))]
     assert not [k for k in keys if k.startswith("api-")]
-    with_api = WatchedResources(**{**watched.__dict__, "api_id": "a1b2c3d4e5", "api_stage": "$default"})
+    with_api = WatchedResources(**{**watched.__dict__, "api_id": "a1b2c3d4e5", "api_stage": "$default", "metrics_namespace": "acme-payments-prod"})
     keys = [d.key for d in alarm_definitions(config("prod"), with_api, Namer("acme", "payments", "prod"))]
     assert sorted(k for k in keys if k.startswith("api-")) == ["api-5xx-rate", "api-latency-p99", "api-throttled"]

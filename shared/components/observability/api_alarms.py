@@ -55,7 +55,7 @@ def api_alarms(b: _Builder, config: ObservabilityConfig, watched: WatchedResourc
         config.api_throttles_alarm,
         "api-throttled",
         f"Payment API {watched.api_id}: requests refused with 429 (stage throttling)",
-        [MetricStat(b.namer.prefix, THROTTLED_METRIC, {}, "Sum")],
+        [MetricStat(watched.metrics_namespace, THROTTLED_METRIC, {}, "Sum")],
         "GreaterThanThreshold",
         "notBreaching",
     )
