@@ -217,18 +217,23 @@ class Database:
             raise IdempotencyConflict("idempotency key already used for a different payment")
         return row, created
 
-    def record_outcome(self, payment_id: str, status: str, provider_reference: str | None) -> PaymentRow:
+    def record_outcome(
+        self, payment_id: str, status: str, provider_reference: str | None, failure_reason: str | None = None
+    ) -> PaymentRow:
         """Move a pending payment to its final status. A payment that is already final keeps its
-        status (first outcome wins) and is returned as stored."""
+        status (first outcome wins) and is returned as stored. `failure_reason` is kept with a
+        `failed` outcome (reconciliation's reason for giving up)."""
         if status not in FINAL_STATUSES:
             raise ValueError(f"not a final status: {status}")
 
         def op(conn: pg8000.native.Connection) -> PaymentRow:
             rows = conn.run(
-                "UPDATE payments SET status = :status, provider_reference = :ref, updated_at = now()"
+                "UPDATE payments SET status = :status, provider_reference = :ref, failure_reason = :reason,"
+                " updated_at = now()"
                 " WHERE payment_id = CAST(:payment_id AS uuid) AND status = 'pending' RETURNING " + _COLUMNS,
                 status=status,
                 ref=provider_reference,
+                reason=failure_reason if status == "failed" else None,
                 payment_id=payment_id,
             )
             if not rows:
@@ -239,6 +244,22 @@ class Database:
             return PaymentRow.from_db(rows[0])
 
         return self._run(op)
+
+    def mark_published(self, payment_id: str) -> None:
+        """Note that the outcome is in the transaction log and the audit trail too (the payment is
+        finished; reconciliation republishes a final payment that lacks this mark)."""
+        self._run(
+            lambda conn: conn.run(
+                "UPDATE payments SET published_at = now()"
+                " WHERE payment_id = CAST(:payment_id AS uuid) AND published_at IS NULL AND status <> 'pending'",
+                payment_id=payment_id,
+            )
+        )
+
+    def run(self, operation):
+        """Run `operation(connection)` with this class's connection handling (for the SQL of other
+        modules, e.g. `payments.reconcile`): a lost connection is dropped, `DatabaseUnavailable` raised."""
+        return self._run(operation)
 
     def get(self, payment_id: str) -> PaymentRow | None:
         rows = self._run(

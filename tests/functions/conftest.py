@@ -73,6 +73,8 @@ def db_cluster(pg_server, pg_admin):
         migrations.apply(master)
     finally:
         master.close()
+    # The tests' view of the stores reads the tables as the functions name them.
+    pg_admin.run("SET search_path TO payments, public")
     return DbCluster(StaticCredentials(MASTER_USER, master_password), RolePasswords(set_login_passwords(pg_admin)))
 
 
@@ -179,21 +181,37 @@ class App:
         import dataclasses
 
         from payments import runtime
-
-        from payments.contract import DATABASE_USERS, GET_PAYMENT
+        from payments.contract import GET_PAYMENT, RECONCILE
 
         if overrides:
             self.settings = dataclasses.replace(self.settings, **overrides)
         self.runtime = runtime.configure(self.settings, wrap=with_faults(self.faults), aws=self.aws, token_client=self.tokens)
-        reader = getattr(self, "reader", None)
-        if reader is not None:
-            reader.database.close()
-        self.reader = runtime.build(
-            dataclasses.replace(self.settings, db_user=DATABASE_USERS[GET_PAYMENT.name].name),
-            aws=self.aws,
-            token_client=self.tokens,
-        )
+        self.close_others()
+        self.reader = self.function_runtime(GET_PAYMENT)
+        self.reconciler = self.function_runtime(RECONCILE)
         return self.runtime
+
+    def function_runtime(self, function: Any, **overrides: Any):
+        """Another function's execution environment: these settings, that function's database user."""
+        import dataclasses
+
+        from payments import runtime
+        from payments.contract import DATABASE_USERS
+
+        settings = dataclasses.replace(self.settings, db_user=DATABASE_USERS[function.name].name, **overrides)
+        return runtime.build(settings, wrap=with_faults(self.faults), aws=self.aws, token_client=self.tokens)
+
+    def close_others(self) -> None:
+        for name in ("reader", "reconciler"):
+            other = getattr(self, name, None)
+            if other is not None:
+                other.database.close()
+
+    def as_reconciler(self):
+        """`with app.as_reconciler():` the reconcile handler runs in its own environment and role."""
+        from payments import runtime
+
+        return runtime.using(self.reconciler)
 
     # -- invoking --------------------------------------------------------------------------------
 
@@ -223,7 +241,7 @@ class App:
     def pg_rows(self) -> dict[str, dict[str, Any]]:
         rows = self.pg_admin.run(
             "SELECT payment_id::text, idempotency_key, merchant_id, amount_minor, currency, status,"
-            " provider_reference, source_token FROM payments.payments"
+            " provider_reference, source_token FROM payments"
         )
         names = ("payment_id", "idempotency_key", "merchant_id", "amount", "currency", "status", "provider_reference", "source_token")
         return {row[0]: dict(zip(names, row)) for row in rows}
@@ -333,10 +351,10 @@ def log_stream():
 def app(env, aws, pg_admin, stub_api, shared_aws, db_cluster):
     from payments import runtime
 
-    pg_admin.run("TRUNCATE payments.payments")
+    pg_admin.run("TRUNCATE payments")
     stub_api.reset()
     application = App(aws, pg_admin, stub_api, test_settings(), shared_aws, db_cluster.tokens)
     yield application
     stub_api.release()
-    application.reader.database.close()
+    application.close_others()
     runtime.reset()

@@ -9,8 +9,8 @@ from typing import Any
 
 from payments.contract import DATABASE_USERS, OWNER_ROLE
 
-# Stands in for the Aurora master user: CREATEROLE, owner of the database, member of rds_iam with the
-# right to grant it (rds_superuser can), and not a superuser.
+# Stands in for the Aurora master user: CREATEROLE CREATEDB (as RDS creates it), owner of the database,
+# member of rds_iam with the right to grant it (rds_superuser can), and not a superuser.
 MASTER_USER = "payments_master"
 LOGIN_ROLES = tuple(sorted({role.name for role in DATABASE_USERS.values()}))
 ALL_ROLES = tuple(sorted((*LOGIN_ROLES, OWNER_ROLE.name)))
@@ -27,7 +27,7 @@ def prepare_cluster(admin: Any) -> str:
         admin.run("CREATE ROLE rds_iam NOLOGIN")
     password = uuid.uuid4().hex
     if not _exists(admin, MASTER_USER):
-        admin.run(f"CREATE ROLE {MASTER_USER} LOGIN CREATEROLE")
+        admin.run(f"CREATE ROLE {MASTER_USER} LOGIN CREATEROLE CREATEDB")
     admin.run(f"ALTER ROLE {MASTER_USER} PASSWORD '{password}'")
     admin.run(f"GRANT rds_iam TO {MASTER_USER} WITH ADMIN OPTION")
     return password

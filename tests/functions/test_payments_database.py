@@ -149,11 +149,11 @@ EXPECTED_GRANTS = {
         *(f"payments_owner: {p}" for p in ("DELETE", "INSERT", "REFERENCES", "SELECT", "TRIGGER", "TRUNCATE", "UPDATE")),
         "payments_reader: SELECT", "payments_reconciler: SELECT", "payments_writer: INSERT", "payments_writer: SELECT",
     ],
-    "columns of payments.payments": [
-        f"{role}: UPDATE ({column})"
-        for role in ("payments_reconciler", "payments_writer")
-        for column in ("provider_reference", "status", "updated_at")
-    ],
+    "columns of payments.payments": sorted(
+        [f"payments_writer: UPDATE ({c})" for c in ("failure_reason", "provider_reference", "published_at", "status", "updated_at")]
+        + [f"payments_reconciler: UPDATE ({c})" for c in ("failure_reason", "provider_reference", "published_at",
+                                                           "reconcile_attempts", "reconcile_lease_until", "status", "updated_at")]
+    ),
     "table public.schema_migrations": [
         *(f"{MASTER_USER}: {p}" for p in ("DELETE", "INSERT", "REFERENCES", "SELECT", "TRIGGER", "TRUNCATE", "UPDATE")),
         "payments_reader: SELECT", "payments_reconciler: SELECT", "payments_writer: SELECT",
