@@ -318,7 +318,7 @@ def test_handler_fails_the_invocation_when_a_store_conflict_needs_a_human(reconc
     # someone wrote another record for this payment into the transaction log: never overwritten
     app.dynamodb.put_item(TableName=TRANSACTIONS_TABLE_NAME, Item={"payment_id": {"S": pid}, "amount": {"N": "1"}})
     capsys.readouterr()
-    with pytest.raises(ReconciliationIncomplete, match=r"1 payment\(s\) could not be finished: \['store_conflict'\]"):
+    with app.as_reconciler(), pytest.raises(ReconciliationIncomplete, match=r"1 payment\(s\) could not be finished: \['store_conflict'\]"):
         lambda_handler({"job": "reconcile"}, FakeContext(function_name="payments-test-reconcile"))
     metrics = emitted_metrics(capsys.readouterr().out)  # published all the same
     assert metrics["PaymentsReconciled"] == 0 and metrics["PaymentsStillPending"] == 1
