@@ -1,8 +1,9 @@
 """Client of the environment's payment API (http.client, one request per charge, never retried here).
 
 Contract with the API: `POST <endpoint>` with a JSON body and an `Idempotency-Key` header carrying
-the client's idempotency key; the API charges at most once per key and answers a repeated key with
-the original result. Responses:
+the payment's charge key (`PaymentRow.charge_key`: its payment id, so unique per merchant and client
+key; the client's raw key for payments charged before migration 2); the API charges at most once per
+key and answers a repeated key with the original result. Responses:
   2xx {"status": "succeeded" | "declined", "reference": "..."}  -> that outcome
   402                                                            -> declined
   other 4xx except 408/409/429                                   -> failed (final: the API refused it)
@@ -44,7 +45,9 @@ class PaymentApiClient:
         self.timeout_seconds = timeout_seconds
         self._ssl_context = ssl.create_default_context() if self._https else None
 
-    def charge(self, request: PaymentRequest, payment_id: str, timeout_seconds: float | None = None) -> ChargeResult:
+    def charge(
+        self, request: PaymentRequest, payment_id: str, charge_key: str, timeout_seconds: float | None = None
+    ) -> ChargeResult:
         timeout = self.timeout_seconds if timeout_seconds is None else min(timeout_seconds, self.timeout_seconds)
         body = json.dumps(
             {
@@ -68,7 +71,7 @@ class PaymentApiClient:
                 body=body,
                 headers={
                     "Content-Type": "application/json",
-                    "Idempotency-Key": request.idempotency_key,
+                    "Idempotency-Key": charge_key,
                     "Accept": "application/json",
                 },
             )

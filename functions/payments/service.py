@@ -3,10 +3,10 @@
 Every step is idempotent on the payment id (derived from the idempotency key), so a retry after a
 crash at any point completes the payment exactly once:
 
-1. PostgreSQL: insert the row as pending (`ON CONFLICT DO NOTHING`); an existing row is reused, or
-   refused with `IdempotencyConflict` if the amount, currency or merchant differ.
-2. Payment API: called only while the row is pending, with the same idempotency key every time, so
-   the API charges once however often it is called.
+1. PostgreSQL: insert the row as pending (`ON CONFLICT DO NOTHING`); the merchant's existing row for
+   the key is reused, or refused with `IdempotencyConflict` if the amount or currency differ.
+2. Payment API: called only while the row is pending, with the row's charge key every time (its
+   payment id, unique per merchant and key), so the API charges once however often it is called.
 3. PostgreSQL: pending -> succeeded/declined/failed (the first recorded outcome wins).
 4. DynamoDB: the transaction-log item, conditional put (never overwritten).
 5. S3: the audit record at a key derived from the payment (a retry rewrites the same object).
@@ -34,11 +34,13 @@ from payments.stores import payment_record
 class PaymentRepository(Protocol):
     def insert_pending(self, request: PaymentRequest) -> tuple[PaymentRow, bool]: ...
     def record_outcome(self, payment_id: str, status: str, provider_reference: str | None) -> PaymentRow: ...
-    def get(self, payment_id: str) -> PaymentRow | None: ...
+    def get(self, payment_id: str, merchant_id: str) -> PaymentRow | None: ...
 
 
 class PaymentApi(Protocol):
-    def charge(self, request: PaymentRequest, payment_id: str, timeout_seconds: float | None = None) -> ChargeResult: ...
+    def charge(
+        self, request: PaymentRequest, payment_id: str, charge_key: str, timeout_seconds: float | None = None
+    ) -> ChargeResult: ...
 
 
 class RecordWriter(Protocol):
@@ -57,9 +59,20 @@ class PaymentService:
     def process(self, request: PaymentRequest, deadline: float | None = None) -> dict[str, Any]:
         """Run the flow; return the payment record. `deadline` is a `time.monotonic()` instant."""
         row, _created = self.repository.insert_pending(request)
-        if row.status == "pending":
-            result = self.api.charge(request, row.payment_id, timeout_seconds=self._api_timeout(deadline))
-            row = self.repository.record_outcome(row.payment_id, result.status, result.reference)
+        if row.status != "pending":
+            return self.publish(row)
+        result = self.api.charge(request, row.payment_id, row.charge_key, timeout_seconds=self._api_timeout(deadline))
+        return self.record_outcome(row.payment_id, result)
+
+    def record_outcome(self, payment_id: str, result: ChargeResult) -> dict[str, Any]:
+        """Steps 3-5 for a charge whose result is known: PostgreSQL (the first outcome wins, so the
+        stored one is what is published), then the transaction log and the audit record. Safe to call
+        again for the same payment; also the path a reconciliation takes once it learns an outcome."""
+        row = self.repository.record_outcome(payment_id, result.status, result.reference)
+        return self.publish(row)
+
+    def publish(self, row: PaymentRow) -> dict[str, Any]:
+        """Steps 4-5: write the final payment's record to the transaction log and the audit bucket."""
         record = payment_record(row)
         self.transaction_log.put(record)
         self.audit.put(record)
@@ -74,6 +87,7 @@ class PaymentService:
             raise PaymentApiUnavailable("not enough time left in this invocation to call the payment API")
         return available
 
-    def get(self, payment_id: str) -> dict[str, Any] | None:
-        row = self.repository.get(payment_id)
+    def get(self, payment_id: str, merchant_id: str) -> dict[str, Any] | None:
+        """The merchant's payment, or None when unknown or another merchant's (never told apart)."""
+        row = self.repository.get(payment_id, merchant_id)
         return payment_record(row) if row is not None else None

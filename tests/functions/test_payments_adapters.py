@@ -82,7 +82,7 @@ def test_wrong_password_after_refetch_is_unavailable_and_writes_nothing(app):
     app.aws.secretsmanager.put_secret_value(
         SecretId=app.settings.db_secret_arn, SecretString=json.dumps({"username": "payments_admin", "password": "x"})
     )
-    status, body = app.pay({"amount": 5, "currency": "EUR", "merchant_id": "m", "payment_source": "tok_abcdefgh"}, "key-wrongpw")
+    status, body = app.pay({"amount": 5, "currency": "EUR", "payment_source": "tok_abcdefgh"}, "key-wrongpw")
     assert status == 503 and body["error"]["code"] == "database_unavailable"
     assert app.runtime.secret.fetch_count == 2  # the cached value and exactly one re-fetch
     app.assert_nothing_written()
@@ -105,11 +105,85 @@ def test_migration_is_idempotent(pg_server):
         assert migrate(conn) == [v for v, _ in MIGRATIONS]
         assert migrate(conn) == []
         columns = {r[0] for r in conn.run("SELECT column_name FROM information_schema.columns WHERE table_name='payments'")}
-        assert {"payment_id", "idempotency_key", "amount_minor", "currency", "status"} <= columns
-        assert conn.run("SELECT count(*) FROM pg_indexes WHERE indexname = 'payments_idempotency_key_key'") == [[1]]
+        assert {"payment_id", "idempotency_key", "amount_minor", "currency", "status", "charge_key"} <= columns
+        assert conn.run("SELECT count(*) FROM pg_indexes WHERE indexname = 'payments_idempotency_key_key'") == [[0]]
+        assert conn.run("SELECT indexdef FROM pg_indexes WHERE indexname = 'payments_merchant_idempotency_key'") == [
+            ["CREATE UNIQUE INDEX payments_merchant_idempotency_key ON public.payments USING btree (merchant_id, idempotency_key)"]
+        ]
         conn.close()
     finally:
         admin.run(f"DROP DATABASE {name}")
+        admin.close()
+
+
+def test_migration_2_scopes_rows_of_the_old_schema_per_merchant(app, pg_server, monkeypatch):
+    """A database built by migration 1 only, holding payments written by the old code (global keys,
+    ids uuid5(key), the API charged under the raw key), migrated to the current schema: the rows keep
+    their ids and stay reachable by their merchant only; a pending one is finished without a second
+    charge; another merchant may now use the same key."""
+    import payments.db
+    from payments.db import MIGRATIONS, migrate
+    from payments.models import legacy_payment_id_for, payment_id_for
+    from payments_testkit import DB_NAME, MERCHANT_A, MERCHANT_B
+
+    name = f"old_{uuid.uuid4().hex[:8]}"
+    admin = pg_server.connect("postgres")
+    admin.run(f"CREATE DATABASE {name}")
+    conn = pg_server.connect(name)
+    try:
+        monkeypatch.setattr(payments.db, "MIGRATIONS", MIGRATIONS[:1])
+        assert migrate(conn) == [1]
+        monkeypatch.undo()
+        k1, k2, k3 = (f"old-key-{i}-{uuid.uuid4().hex[:8]}" for i in range(3))
+        old_insert = (
+            "INSERT INTO payments (payment_id, idempotency_key, merchant_id, amount_minor, currency, source_token,"
+            " status, provider_reference) VALUES (CAST(:pid AS uuid), :key, :merchant, :amount, :currency, 'tok_oldtoken1',"
+            " :status, :ref)"
+        )
+        for key, merchant, amount, currency, status, ref in [
+            (k1, MERCHANT_A, 1000, "EUR", "succeeded", "ref_old_1"),
+            (k2, MERCHANT_A, 2000, "EUR", "pending", None),  # charged, outcome never recorded
+            (k3, MERCHANT_B, 3000, "USD", "succeeded", "ref_old_3"),
+        ]:
+            conn.run(old_insert, pid=legacy_payment_id_for(key), key=key, merchant=merchant, amount=amount,
+                     currency=currency, status=status, ref=ref)  # fmt: skip
+        from pg8000.exceptions import DatabaseError
+
+        with pytest.raises(DatabaseError, match="payments_idempotency_key_key"):  # the old shape: keys are global
+            conn.run(old_insert, pid=str(uuid.uuid4()), key=k1, merchant=MERCHANT_B, amount=1, currency="EUR",
+                     status="pending", ref=None)  # fmt: skip
+        app.stub._charge(k2, {"amount": 2000})  # the old code had charged k2 under the raw key
+        before = conn.run("SELECT payment_id::text, idempotency_key, merchant_id, amount_minor, status FROM payments ORDER BY 2")
+
+        assert migrate(conn) == [v for v, _ in MIGRATIONS if v > 1]
+        assert conn.run("SELECT payment_id::text, idempotency_key, merchant_id, amount_minor, status FROM payments ORDER BY 2") == before
+        assert conn.run("SELECT count(*) FROM payments WHERE charge_key IS NOT NULL") == [[0]]
+
+        # the functions on the migrated database
+        app.new_container(db_name=name)
+        status, body = app.pay({"amount": 2000, "currency": "EUR", "payment_source": "tok_oldtoken1"}, k2)
+        assert status == 200 and body["payment_id"] == legacy_payment_id_for(k2) and body["merchant_id"] == MERCHANT_A
+        assert app.stub.requests[-1][0] == k2 and app.stub.charges[k2] == 1  # the API replayed: one charge
+        assert app.ddb_items()[body["payment_id"]] == body
+        assert app.s3_records()[f"payments/{MERCHANT_A}/{body['payment_id']}.json"] == body
+
+        status, old = app.get(legacy_payment_id_for(k1), merchant=MERCHANT_A)
+        assert status == 200 and old["amount"] == 1000 and old["provider_reference"] == "ref_old_1"
+        assert app.get(legacy_payment_id_for(k1), merchant=MERCHANT_B)[0] == 404
+        assert app.get(legacy_payment_id_for(k3), merchant=MERCHANT_A)[0] == 404
+
+        status, again = app.pay({"amount": 1000, "currency": "EUR", "payment_source": "tok_oldtoken1"}, k1)
+        assert status == 200 and again == old  # the old payment, replayed, not charged again
+        status, body = app.pay({"amount": 999, "currency": "EUR", "payment_source": "tok_oldtoken1"}, k1)
+        assert status == 409 and body["error"]["code"] == "idempotency_key_reused"
+        status, body = app.pay({"amount": 500, "currency": "EUR", "payment_source": "tok_newtoken1"}, k1, merchant=MERCHANT_B)
+        assert status == 200 and body["payment_id"] == payment_id_for(MERCHANT_B, k1)
+        assert conn.run("SELECT count(*) FROM payments WHERE idempotency_key = :k", k=k1) == [[2]]
+        assert set(app.stub.charges) == {k2, payment_id_for(MERCHANT_B, k1)}
+    finally:
+        app.new_container(db_name=DB_NAME)  # back to the suite's database, closing the connection
+        conn.close()
+        admin.run(f"DROP DATABASE {name} WITH (FORCE)")
         admin.close()
 
 
@@ -117,19 +191,23 @@ def test_database_rows_are_written_once(app):
     db = app.runtime.database
     req = request()
     row, created = db.insert_pending(req)
-    assert created and row.status == "pending" and row.payment_id == req.payment_id
+    assert created and row.status == "pending" and row.payment_id == req.payment_id == row.charge_key
     again, created = db.insert_pending(req)
     assert not created and again == row
     final = db.record_outcome(row.payment_id, "succeeded", "ref_1")
     assert final.status == "succeeded" and final.provider_reference == "ref_1"
     # the first outcome wins
     assert db.record_outcome(row.payment_id, "declined", "ref_2") == final
-    assert db.get(row.payment_id) == final and db.get(str(uuid.uuid4())) is None
+    assert db.get(row.payment_id, req.merchant_id) == final and db.get(str(uuid.uuid4()), req.merchant_id) is None
+    assert db.get(row.payment_id, "m_other") is None  # another merchant's: not found
     from payments.errors import IdempotencyConflict
 
     with pytest.raises(IdempotencyConflict):
         db.insert_pending(dataclasses.replace(req, amount=req.amount + 1))
     assert len(app.pg_rows()) == 1
+    # the same key for another merchant is another payment
+    other, created = db.insert_pending(dataclasses.replace(req, merchant_id="m_other", amount=req.amount + 1))
+    assert created and other.payment_id != row.payment_id and len(app.pg_rows()) == 2
 
 
 def test_tls_is_required_when_enabled(app):
@@ -161,16 +239,16 @@ def test_tls_trusts_the_shipped_rds_roots_of_the_region():
 # -- payment API client --------------------------------------------------------------------------
 
 
-def test_api_client_sends_idempotency_key(stub_api):
+def test_api_client_sends_the_charge_key(stub_api):
     from payments.payment_api import PaymentApiClient
 
     stub_api.reset()
     client = PaymentApiClient(stub_api.url, 1.0)
     req = request(amount=1013)
-    assert client.charge(req, "pid").status == "declined"
-    assert client.charge(req, "pid") == client.charge(req, "pid")
-    assert stub_api.charges[req.idempotency_key] == 1
-    assert {k for k, _ in stub_api.requests} == {req.idempotency_key}
+    assert client.charge(req, req.payment_id, req.payment_id).status == "declined"
+    assert client.charge(req, req.payment_id, req.payment_id) == client.charge(req, req.payment_id, req.payment_id)
+    assert stub_api.charges[req.payment_id] == 1
+    assert {k for k, _ in stub_api.requests} == {req.payment_id}
 
 
 def test_api_client_timeout(stub_api):
@@ -181,7 +259,7 @@ def test_api_client_timeout(stub_api):
     client = PaymentApiClient(stub_api.url, 5.0)
     started = time.monotonic()
     with pytest.raises(PaymentApiUnavailable):
-        client.charge(request(), "pid", timeout_seconds=0.2)  # the caller's budget caps the timeout
+        client.charge(request(), "pid", "pid", timeout_seconds=0.2)  # the caller's budget caps the timeout
     assert time.monotonic() - started < 1.0
     stub_api.release()
 
@@ -191,7 +269,7 @@ def test_api_client_unreachable():
     from payments_testkit import free_port
 
     with pytest.raises(PaymentApiUnavailable):
-        PaymentApiClient(f"http://127.0.0.1:{free_port()}/charges", 0.5).charge(request(), "pid")
+        PaymentApiClient(f"http://127.0.0.1:{free_port()}/charges", 0.5).charge(request(), "pid", "pid")
 
 
 @pytest.mark.parametrize(
@@ -246,7 +324,7 @@ def test_audit_key_is_deterministic(app):
     from payments.stores import AuditLog, payment_record
 
     row = PaymentRow(str(uuid.uuid4()), "k", "m_7", 700, "EUR", "succeeded", None,
-                     datetime(2025, 1, 1, tzinfo=timezone.utc), datetime(2025, 1, 1, tzinfo=timezone.utc))  # fmt: skip
+                     datetime(2025, 1, 1, tzinfo=timezone.utc), datetime(2025, 1, 1, tzinfo=timezone.utc), "k")  # fmt: skip
     audit = AuditLog(app.settings.audit_bucket, lambda: app.aws.s3)
     record = payment_record(row)
     assert audit.put(record) == audit.put(record) == f"payments/m_7/{row.payment_id}.json"
