@@ -213,8 +213,9 @@ class StubPaymentApi:
             self._script.extend(modes)
 
     def script_key(self, key: str, *modes: str) -> None:
+        """Replace the behaviours queued for `key` (no modes: drop them)."""
         with self._lock:
-            self._key_scripts.setdefault(key, []).extend(modes)
+            self._key_scripts[key] = list(modes)
 
     def reset_script(self) -> None:
         with self._lock:
