@@ -146,3 +146,27 @@ def cost(c, env, details=True):
 
     estimates = {p.environment: estimate_environment(p) for p in _offline_plans("cost", env)}
     print_estimates(console, estimates, details=details)
+
+
+# ---- Delivery (platform_tools/diff, platform_tools/environments): what a change does, preview environments ----
+
+
+@task(
+    help={
+        "env": OFFLINE_ENV_HELP,
+        "base": "the git revision to compare with: a branch, tag or commit (e.g. origin/main, HEAD~1)",
+        "json": "also write the machine-readable diff to this path",
+        "summary": "append the diff as Markdown to this file (e.g. $GITHUB_STEP_SUMMARY)",
+        "fail_on_change": "exit 2 when anything changes (a CI gate); by default changes still exit 0",
+    }
+)
+def diff(c, env, base, json=None, summary=None, fail_on_change=False):
+    """What the working tree changes against revision BASE: resources added, removed, changed, per layer (offline)."""
+    from platform_tools.diff.cli import DiffError, run_diff
+
+    try:
+        result = run_diff(env, base, console, json_path=json, markdown_path=summary)
+    except DiffError as error:
+        raise Exit(f"diff failed: {error}", code=1) from None
+    if fail_on_change and result.changed:
+        raise Exit("changes found (--fail-on-change)", code=2)

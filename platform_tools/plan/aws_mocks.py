@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import json
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-ACCOUNT_ID = "123456789012"
-REGION = "us-east-1"
-PARTITION = "aws"
+from platform_tools.plan import aws_data_sources
+
+ACCOUNT_ID = aws_data_sources.ACCOUNT_ID
+REGION = aws_data_sources.REGION
+PARTITION = aws_data_sources.PARTITION
 
 State = dict[str, Any]
 
@@ -105,15 +106,10 @@ for _type, _prefix, _kind in (
     ("aws:ec2/routeTable:RouteTable", "rtb", "route-table"),
     ("aws:ec2/securityGroup:SecurityGroup", "sg", "security-group"),
     ("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "sg", "security-group"),
-    ("aws:ec2/vpcSecurityGroupIngressRule:VpcSecurityGroupIngressRule", "sgr", "security-group-rule"),
-    ("aws:ec2/vpcSecurityGroupEgressRule:VpcSecurityGroupEgressRule", "sgr", "security-group-rule"),
     ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "sgr", "security-group-rule"),
     ("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "sgr", "security-group-rule"),
     ("aws:ec2/vpcEndpoint:VpcEndpoint", "vpce", "vpc-endpoint"),
     ("aws:ec2/flowLog:FlowLog", "fl", "vpc-flow-log"),
-    ("aws:ec2/networkAcl:NetworkAcl", "acl", "network-acl"),
-    ("aws:ec2/defaultNetworkAcl:DefaultNetworkAcl", "acl", "network-acl"),
-    ("aws:ec2/instance:Instance", "i", "instance"),
 ):
     HANDLERS[_type] = _ec2(_prefix, _kind)
 
@@ -148,11 +144,6 @@ def _rtb_assoc(inputs: State, logical: str, ident: Identity):
     return ident.ec2_id("rtbassoc"), {}
 
 
-@handles("aws:ec2/vpcEndpointRouteTableAssociation:VpcEndpointRouteTableAssociation")
-def _vpce_rtb(inputs: State, logical: str, ident: Identity):
-    return f"a-{inputs.get('vpcEndpointId')}{ident.hex(10)}", {}
-
-
 @handles("aws:ec2/eip:Eip")
 def _eip(inputs: State, logical: str, ident: Identity):
     rid = ident.ec2_id("eipalloc")
@@ -164,11 +155,6 @@ def _eip(inputs: State, logical: str, ident: Identity):
         "publicDns": f"ec2-{ip.replace('.', '-')}.compute-1.amazonaws.com",
         "domain": inputs.get("domain", "vpc"),
     }
-
-
-@handles("aws:ec2/eipAssociation:EipAssociation")
-def _eip_assoc(inputs: State, logical: str, ident: Identity):
-    return ident.ec2_id("eipassoc"), {}
 
 
 @handles("aws:ec2/natGateway:NatGateway")
@@ -194,8 +180,36 @@ def _eni(inputs: State, logical: str, ident: Identity):
     }
 
 
+class ResourceRefused(Exception):
+    """AWS refused to create the resource as declared: the deploy (and so the plan) fails."""
+
+
+SSM_IMAGE_PREFIX = "resolve:ssm:"
+# Public SSM parameters EC2 resolves `resolve:ssm:` image ids against, with the AMI each names
+# today. A new Amazon Linux release changes these values, never the launch template.
+PUBLIC_IMAGE_PARAMETERS: dict[str, str] = {
+    "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64": "ami-0a1b2c3d4e5f60718",
+    "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64": "ami-0b2c3d4e5f6071829",
+    "/aws/service/ami-amazon-linux-latest/al2023-ami-minimal-kernel-default-arm64": "ami-0c3d4e5f607182930",
+    "/aws/service/ami-amazon-linux-latest/al2023-ami-minimal-kernel-default-x86_64": "ami-0d4e5f60718293041",
+}
+
+
+def resolve_image(image_id: str) -> str:
+    """The AMI a launch would use; a parameter EC2 does not know is refused, as EC2 refuses it."""
+    if not image_id.startswith(SSM_IMAGE_PREFIX):
+        return image_id
+    parameter = image_id.removeprefix(SSM_IMAGE_PREFIX)
+    if parameter not in PUBLIC_IMAGE_PARAMETERS:
+        raise ResourceRefused(f"InvalidParameterValue: the SSM parameter {parameter} does not exist or is not an aws:ec2:image parameter")
+    return PUBLIC_IMAGE_PARAMETERS[parameter]
+
+
 @handles("aws:ec2/launchTemplate:LaunchTemplate")
 def _launch_template(inputs: State, logical: str, ident: Identity):
+    # An unknown parameter fails the deploy (when EC2 validates the template, at the latest when the
+    # group first launches from it): the plan refuses it at the template.
+    resolve_image(str(inputs.get("imageId") or ""))
     rid = ident.ec2_id("lt")
     return rid, {"arn": arn("ec2", f"launch-template/{rid}"), "latestVersion": 1, "defaultVersion": 1, "name": physical_name(inputs, "name", logical, ident)}
 
@@ -211,13 +225,6 @@ def _role(inputs: State, logical: str, ident: Identity):
     name = physical_name(inputs, "name", logical, ident)
     path = inputs.get("path") or "/"
     return name, {"name": name, "arn": f"arn:aws:iam::{ACCOUNT_ID}:role{path}{name}", "uniqueId": "AROA" + ident.alnum(17, upper=True), "createDate": "2026-11-26T00:00:00Z"}
-
-
-@handles("aws:iam/policy:Policy")
-def _policy(inputs: State, logical: str, ident: Identity):
-    name = physical_name(inputs, "name", logical, ident)
-    policy_arn = f"arn:aws:iam::{ACCOUNT_ID}:policy{inputs.get('path') or '/'}{name}"
-    return policy_arn, {"name": name, "arn": policy_arn, "policyId": "ANPA" + ident.alnum(17, upper=True)}
 
 
 @handles("aws:iam/rolePolicy:RolePolicy")
@@ -305,7 +312,6 @@ def _rds_named(kind: str, key: str = "name") -> Handler:
 
 HANDLERS["aws:rds/subnetGroup:SubnetGroup"] = _rds_named("subgrp")
 HANDLERS["aws:rds/clusterParameterGroup:ClusterParameterGroup"] = _rds_named("cluster-pg")
-HANDLERS["aws:rds/parameterGroup:ParameterGroup"] = _rds_named("pg")
 
 
 @handles("aws:dynamodb/table:Table")
@@ -359,7 +365,6 @@ for _t in (
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
     "aws:s3/bucketPolicy:BucketPolicy",
-    "aws:s3/bucketLogging:BucketLogging",
 ):
     HANDLERS[_t] = _by_bucket
 
@@ -384,21 +389,11 @@ def _event_invoke(inputs: State, logical: str, ident: Identity):
     return str(inputs.get("functionName")), {}
 
 
-@handles("aws:lambda/permission:Permission")
-def _permission(inputs: State, logical: str, ident: Identity):
-    return physical_name(inputs, "statementId", logical, ident), {}
-
-
 @handles("aws:sqs/queue:Queue")
 def _queue(inputs: State, logical: str, ident: Identity):
     name = physical_name(inputs, "name", logical, ident)
     url = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{name}"
     return url, {"name": name, "arn": arn("sqs", name), "url": url}
-
-
-@handles("aws:sqs/queuePolicy:QueuePolicy", "aws:sqs/redrivePolicy:RedrivePolicy")
-def _queue_policy(inputs: State, logical: str, ident: Identity):
-    return str(inputs.get("queueUrl")), {}
 
 
 @handles("aws:sns/topic:Topic")
@@ -425,23 +420,10 @@ def _alarm(inputs: State, logical: str, ident: Identity):
     return name, {"name": name, "arn": arn("cloudwatch", f"alarm:{name}")}
 
 
-@handles("aws:cloudwatch/compositeAlarm:CompositeAlarm")
-def _composite(inputs: State, logical: str, ident: Identity):
-    name = physical_name(inputs, "alarmName", logical, ident)
-    return name, {"alarmName": name, "arn": arn("cloudwatch", f"alarm:{name}")}
-
-
 @handles("aws:cloudwatch/dashboard:Dashboard")
 def _dashboard(inputs: State, logical: str, ident: Identity):
     name = physical_name(inputs, "dashboardName", logical, ident)
     return name, {"dashboardName": name, "dashboardArn": f"arn:aws:cloudwatch::{ACCOUNT_ID}:dashboard/{name}"}
-
-
-@handles("aws:secretsmanager/secret:Secret")
-def _secret(inputs: State, logical: str, ident: Identity):
-    name = physical_name(inputs, "name", logical, ident)
-    secret_arn = arn("secretsmanager", f"secret:{name}-{ident.alnum(6)}")
-    return secret_arn, {"name": name, "arn": secret_arn}
 
 
 @handles("pulumi:providers:aws")
@@ -470,50 +452,7 @@ def resource_state(type_: str, logical: str, inputs: State, seed: str) -> tuple[
     return rid, state
 
 
-# --- function calls (data sources) ------------------------------------------------------------------
+# --- function calls (data sources): answered with the provider's semantics ----------------------------
 
-
-def call_result(token: str, args: State) -> State:
-    if token == "aws:index/getCallerIdentity:getCallerIdentity":
-        return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/pulumi-deployer", "userId": "AIDA" + "EXAMPLE" * 2, "id": ACCOUNT_ID}
-    if token == "aws:index/getRegion:getRegion":
-        return {"name": REGION, "region": REGION, "id": REGION, "endpoint": f"ec2.{REGION}.amazonaws.com", "description": "US East (N. Virginia)"}
-    if token == "aws:index/getPartition:getPartition":
-        return {"partition": PARTITION, "dnsSuffix": "amazonaws.com", "id": PARTITION, "reverseDnsPrefix": "com.amazonaws"}
-    if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-        names = [f"{REGION}{c}" for c in "abcdef"]
-        return {"names": names, "zoneIds": [f"use1-az{i}" for i in range(1, 7)], "id": REGION}
-    if token == "aws:ec2/getAmi:getAmi":
-        name_filter = next((f.get("values", ["al2023"])[0] for f in args.get("filters", []) if f.get("name") == "name"), "al2023-ami-*")
-        arch = next((f.get("values", ["arm64"])[0] for f in args.get("filters", []) if f.get("name") == "architecture"), "arm64")
-        ami = "ami-0" + digest(token, json.dumps(args, sort_keys=True))[:16]
-        return {
-            "id": ami,
-            "imageId": ami,
-            "architecture": arch,
-            "name": name_filter.replace("*", "2023.9.20261118.0-kernel-6.1-" + arch),
-            "ownerId": (args.get("owners") or ["137112412989"])[0],
-            "rootDeviceName": "/dev/xvda",
-            "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"volume_size": "8"}}],
-        }
-    if token == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
-        return {"id": "pl-63a5400a", "name": args.get("name"), "entries": []}
-    if token == "aws:rds/getOrderableDbInstance:getOrderableDbInstance":
-        # RDS answers with the first orderable option matching engine, version and class.
-        return {
-            "id": REGION,
-            "engine": args.get("engine"),
-            "engineVersion": args.get("engineVersion"),
-            "instanceClass": args.get("instanceClass"),
-            "licenseModel": "postgresql-license",
-            "storageType": "aurora",
-            "availabilityZones": [f"{REGION}{c}" for c in "abcdef"],
-            "multiAzCapable": True,
-            "supportsIamDatabaseAuthentication": True,
-            "supportsPerformanceInsights": True,
-            "supportsStorageEncryption": True,
-            "supportedEngineModes": ["provisioned"],
-        }
-    if token == "aws:iam/getPolicyDocument:getPolicyDocument":
-        return {"json": json.dumps({"Version": "2012-10-17", "Statement": args.get("statements", [])}), "id": digest(token)[:10]}
-    raise NotImplementedError(f"the offline plan has no mock for the data source {token}; add one to shared/plan/aws_mocks.py")
+call_result = aws_data_sources.call_result
+DataSourceError = aws_data_sources.DataSourceError

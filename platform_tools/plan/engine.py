@@ -108,7 +108,13 @@ class LayerPlan:
             "resources": [r.to_json() for r in self.resources],
             "outputs": self.outputs,
             "requires": self.requires,
+            "invokes": invokes_json(self.calls),
         }
+
+
+def invokes_json(calls: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Every data-source call of the program, in call order, args as the engine sent them (camelCase)."""
+    return [{"token": token, "args": dict(sorted(args.items()))} for token, args in calls]
 
 
 @dataclass
@@ -196,6 +202,7 @@ class _PlanMocks(pulumi_mocks.Mocks):
         return rid, state
 
     def call(self, args: pulumi_mocks.MockCallArgs):
+        # Recorded before it is answered: a call the provider refuses is in the plan too.
         self.calls.append((args.token, scrub(dict(args.args))))
         return aws_mocks.call_result(args.token, args.args)
 

@@ -11,9 +11,8 @@ from payments.contract import IDEMPOTENCY_TABLE, TRANSACTIONS_TABLE
 
 from shared.components.data.audit_bucket import AuditBucket, AuditBucketArgs
 from shared.components.data.aurora import AuroraCluster, AuroraClusterArgs
-from shared.components.data.layout import Capacity
 from shared.components.data.policies import kms_key_policy, to_json
-from shared.components.data.table import DynamoTable, DynamoTableArgs
+from shared.components.data.table import Capacity, DynamoTable, DynamoTableArgs
 from shared.components.encryption import EncryptionKey, EncryptionKeyArgs
 from shared.config import load_layer_config
 from shared.config.data import DataConfig

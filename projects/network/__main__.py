@@ -10,14 +10,13 @@ from shared.components.network.endpoints import GatewayEndpoints, GatewayEndpoin
 from shared.components.network.flow_logs import FlowLogs, FlowLogsArgs
 from shared.components.network.nat_gateways import NatGateways, NatGatewaysArgs
 from shared.components.network.nat_instance import NatInstance, NatInstanceArgs, NatInstanceNames
-from shared.components.network.security_groups import SecurityGroups, SecurityGroupsArgs
-from shared.components.network.tiers import TierKey, tiers_for
+from shared.components.network.layout import subnet_cidrs
+from shared.components.network.security_groups import SecurityGroups, SecurityGroupsArgs, TierKey, tiers_for
 from shared.components.network.vpc import Vpc, VpcArgs
 from shared.config import load_layer_config
 from shared.config.network import NetworkConfig
 from shared.contracts import NetworkOutputs
 from shared.naming import NameKind, Namer
-from shared.network_layout import instance_architecture, subnet_cidrs
 from shared.provider import aws_provider, invoke_options
 from shared.tagging import tags_for
 
@@ -86,9 +85,9 @@ else:
             private_route_table_ids=vpc.private_route_table_ids,
             security_group_id=security.group_ids[TierKey.NAT],
             instance_type=config.nat_instance_type,
-            architecture=instance_architecture(config.nat_instance_type),
+            image=config.nat_instance_image,
+            warmup_seconds=config.nat_instance_warmup_seconds,
             root_volume_gib=config.nat_instance_root_volume_gib,
-            provider=provider,
             launch_tags=tags_for(environment, nat_name),
         ),
         opts=in_layer,

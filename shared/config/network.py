@@ -14,11 +14,30 @@ from shared.yamlfile import read_yaml
 
 REQUIRED_AZ_COUNT = 3
 PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
-# Room for the subnet layout (shared.network_layout) with space left to grow.
+# Room for the subnet layout (shared.components.network.layout) with space left to grow.
 VPC_PREFIX_RANGE = (16, 20)
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+# The NAT instance's image: an SSM parameter the launch template resolves at each launch
+# (`resolve:ssm:<name>`, e.g. the public Amazon Linux 2023 ones), or a fixed AMI id.
+SSM_IMAGE_PREFIX = "resolve:ssm:"
+_SSM_PARAMETER = re.compile(r"^/[A-Za-z0-9_.\-/]{1,2047}$")
+_AMI_ID = re.compile(r"^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+# Public parameters name their architecture last: ".../al2023-ami-kernel-default-arm64".
+_PARAMETER_ARCHITECTURE = re.compile(r"-(arm64|x86_64)$")
 
 NatMode = Literal["gateway", "instance"]
+
+# Graviton families carry a "g" right after the generation digit (t4g, c7gn, m6gd, x2gd, im4gn);
+# a1 is the first-generation Graviton. Everything else this platform might pick is x86_64.
+_GRAVITON_FAMILY = re.compile(r"^(?:a1|[a-z]+\d+g[a-z-]*)$")
+
+Architecture = Literal["arm64", "x86_64"]
+
+
+def instance_architecture(instance_type: str) -> Architecture:
+    """The CPU architecture of an EC2 instance type, to pick the matching AMI."""
+    family = instance_type.split(".", 1)[0]
+    return "arm64" if _GRAVITON_FAMILY.match(family) else "x86_64"
 
 
 def other_stack_cidrs(project: str, stack: str) -> dict[str, str]:
@@ -41,6 +60,11 @@ class NetworkConfig(LayerConfig):
     nat_mode: NatMode
     nat_gateway_count: int = Field(default=0, ge=0, le=REQUIRED_AZ_COUNT)
     nat_instance_type: str  # default in projects/network/Pulumi.yaml
+    # default in projects/network/Pulumi.yaml; changes only when someone edits it (see README "After the first deploy")
+    nat_instance_image: str
+    # How long an instance refresh waits after a new NAT instance is in service before it
+    # terminates the old one: the boot script needs it to attach the interface and take the address.
+    nat_instance_warmup_seconds: int = Field(default=180, ge=60, le=900)
     # The AL2023 AMI's root snapshot is 8 GiB; a volume may not be smaller than its snapshot.
     nat_instance_root_volume_gib: int = Field(default=8, ge=8, le=64)
     flow_log_retention_days: LogRetentionDays
@@ -91,6 +115,30 @@ class NetworkConfig(LayerConfig):
         if not _INSTANCE_TYPE.match(value):
             raise ValueError("not an EC2 instance type such as t4g.nano")
         return value
+
+    @field_validator("nat_instance_image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        parameter = value.removeprefix(SSM_IMAGE_PREFIX)
+        if value.startswith(SSM_IMAGE_PREFIX) and _SSM_PARAMETER.match(parameter):
+            return value
+        if _AMI_ID.match(value):
+            return value
+        raise ValueError(
+            "expected 'resolve:ssm:<parameter name>' (e.g. resolve:ssm:/aws/service/ami-amazon-linux-latest/"
+            "al2023-ami-kernel-default-arm64) or an AMI id such as ami-0123456789abcdef0"
+        )
+
+    @model_validator(mode="after")
+    def _image_architecture(self) -> "NetworkConfig":
+        found = _PARAMETER_ARCHITECTURE.search(self.nat_instance_image) if self.nat_instance_image.startswith(SSM_IMAGE_PREFIX) else None
+        wanted = instance_architecture(self.nat_instance_type)
+        if found and found.group(1) != wanted:
+            raise ValueError(
+                f"natInstanceImage: {self.nat_instance_image} is an {found.group(1)} image but natInstanceType "
+                f"{self.nat_instance_type} is {wanted}; use the parameter ending in -{wanted}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _nat_consistent(self) -> "NetworkConfig":

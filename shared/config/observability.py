@@ -1,8 +1,10 @@
 """Stack configuration of the observability layer (`projects/observability/Pulumi.<stack>.yaml`).
 
 Every alarm kind is one object `{enabled, threshold, evaluationPeriods, datapointsToAlarm,
-periodSeconds}` and every key is required, so each stack file states all of its alarms; an alarm
-that is switched off in an environment says `enabled: false` (e.g. the RDS CPU alarm in dev).
+periodSeconds}` and every key is required: an alarm set alike in every environment is a default
+in `projects/observability/Pulumi.yaml`, the others are stated by each stack file (a stack file
+that restates a default replaces the whole object; Pulumi does not merge keys). An alarm that is
+switched off in an environment says `enabled: false` (e.g. the RDS CPU alarm in dev).
 What an alarm watches, its comparison and how it treats missing data are fixed in code
 (`shared.components.observability.alarm_definitions`); only thresholds and timing vary here.
 The unit of `threshold` depends on the kind and is named in each field's description.

@@ -104,7 +104,9 @@ def test_environment_variables_point_at_this_environment(plans):
             EnvVar.POWERTOOLS_LOG_LEVEL: config.log_level,
             EnvVar.POWERTOOLS_METRICS_NAMESPACE: f"acme-payments-{stack}",
         }
-        assert set(expected) == set(EnvVar), "every variable of the contract is set"
+        # The reconciliation and per-user variables belong to functions of their own (issues 15, 16).
+        later = {EnvVar.DB_USER, EnvVar.PENDING_THRESHOLD_SECONDS, EnvVar.RECONCILE_BATCH_SIZE, EnvVar.RECONCILE_MAX_ATTEMPTS}
+        assert set(expected) == set(EnvVar) - later, "every variable of the contract is set"
         for fn in functions(env_plan.layer("compute")):
             variables = fn.inputs["environment"]["variables"]
             assert variables == {k.value: v for k, v in expected.items()}, fn.urn

@@ -9,7 +9,8 @@ import pytest
 from payments.contract import IDEMPOTENCY_TABLE, TRANSACTIONS_TABLE
 from pulumi.runtime import config as runtime_config
 
-from shared.components.data.layout import Capacity, instance_zone, rds_log_group_name, scalable_dimensions, table_attributes
+from shared.components.data.aurora import instance_zone, rds_log_group_name
+from shared.components.data.table import Capacity, scalable_dimensions, table_attributes
 from shared.components.data.policies import kms_key_policy, log_group_arn_patterns, tls_only_bucket_policy
 from shared.config import ConfigError, load_layer_config
 from shared.config.data import DataConfig

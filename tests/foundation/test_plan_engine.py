@@ -15,7 +15,7 @@ from platform_tools.plan.engine import PlanError, run_layer
 from shared.paths import project_dir
 
 RESOURCE_KEYS = ["urn", "type", "name", "id", "parent", "custom", "protect", "retainOnDelete", "inputs", "outputs", "tags"]
-LAYER_KEYS = ["project", "stack", "resources", "outputs", "requires"]
+LAYER_KEYS = ["project", "stack", "resources", "outputs", "requires", "invokes"]
 ID_PREFIXES = {
     "aws:ec2/vpc:Vpc": "vpc-",
     "aws:ec2/subnet:Subnet": "subnet-",

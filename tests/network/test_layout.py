@@ -10,9 +10,10 @@ import pytest
 
 from shared.components.network import policies
 from shared.components.network.nat_gateways import gateway_for_zone
-from shared.components.network.tiers import TIERS, PeerKind, Rule, SecurityTier, TierKey, tiers_for, validate_table
+from shared.components.network.layout import LayoutError, Tier, free_fraction, subnet_cidrs
+from shared.components.network.security_groups import TIERS, PeerKind, Rule, SecurityTier, TierKey, tiers_for, validate_table
 from shared.components.network.user_data import encode_user_data, render_nat_user_data
-from shared.network_layout import LayoutError, Tier, free_fraction, instance_architecture, subnet_cidrs
+from shared.config.network import instance_architecture
 
 
 @pytest.mark.parametrize("vpc", ["10.0.0.0/16", "10.1.0.0/16", "10.2.0.0/16", "172.16.0.0/18", "192.168.0.0/20"])

@@ -155,10 +155,19 @@ def test_the_nat_instance_is_hardened(net):
     assert template.inputs["instanceType"] == "t4g.nano", template.urn
     (root,) = template.inputs["blockDeviceMappings"]
     assert root["ebs"]["encrypted"] == "true", template.urn
-    assert template.inputs["imageId"].startswith("ami-"), template.urn
+    # The image is the configured SSM parameter, resolved by EC2 at launch: no lookup, no drift.
+    assert template.inputs["imageId"] == "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64", template.urn
+    assert not [token for token, _ in net.calls if token == "aws:ec2/getAmi:getAmi"], "the AMI is not looked up at deploy time"
     group = net.one(ASG)
-    assert (group.inputs["minSize"], group.inputs["maxSize"], group.inputs["desiredCapacity"]) == (1, 1, 1), group.urn
+    # One instance; room for a second only while a replacement launches before the old one goes.
+    assert (group.inputs["minSize"], group.inputs["maxSize"], group.inputs["desiredCapacity"]) == (1, 2, 1), group.urn
     assert group.inputs["launchTemplate"]["id"] == template.id, group.urn
+    # A pinned version (not "$Latest"), so a new template version starts an instance refresh ...
+    assert group.inputs["launchTemplate"]["version"] == str(template.outputs["latestVersion"]), group.urn
+    # ... that keeps the old instance in service until the new one is (launch before terminate).
+    prefs = group.inputs["instanceRefresh"]["preferences"]
+    assert (prefs["minHealthyPercentage"], prefs["maxHealthyPercentage"]) == (100, 200), group.urn
+    assert int(prefs["instanceWarmup"]) >= 60 and "autoRollback" not in prefs, group.urn
     # The observability layer alarms on GroupInServiceInstances: it must be collected.
     assert "GroupInServiceInstances" in group.inputs["enabledMetrics"], group.urn
     # The instance may use only its own interface and address.

@@ -7,12 +7,37 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from shared.components.data.layout import CLUSTER_PARAMETERS, instance_zone, rds_log_group_name
 from shared.components.log_group import encrypted_log_group
 from shared.contracts import POSTGRES_PORT
 from shared.tagging import name_tag
 
 ENGINE = "aurora-postgresql"
+# The cluster uses Aurora Standard storage (its `storage_type` is left unset), which RDS reports as
+# "aurora" in its orderable options; I/O-Optimized would be "aurora-iopt1".
+STANDARD_STORAGE = "aurora"
+
+
+def instance_zone(zones: list[str], index: int) -> str:
+    """Instance `index` of the cluster goes to zone `index` (round robin): writer and reader never share one."""
+    if not zones:
+        raise ValueError("the network layer exported no availability zones")
+    return zones[index % len(zones)]
+
+
+def rds_log_group_name(cluster_identifier: str) -> str:
+    """The log group RDS writes exported PostgreSQL logs to (created by us first, with retention and KMS)."""
+    return f"/aws/rds/cluster/{cluster_identifier}/postgresql"
+
+
+# Cluster parameters: TLS only, and enough logging to audit DDL, connections and slow statements.
+CLUSTER_PARAMETERS: dict[str, str] = {
+    "rds.force_ssl": "1",
+    "log_statement": "ddl",
+    "log_min_duration_statement": "1000",  # milliseconds
+    "log_connections": "1",
+    "log_disconnections": "1",
+    "log_lock_waits": "1",
+}
 
 
 @dataclass(frozen=True)
@@ -126,11 +151,14 @@ class AuroraCluster(pulumi.ComponentResource):
 
         # Ask RDS (at preview, before anything is created) whether this engine version can run on
         # this instance class in the region; an unsupported pair fails here with RDS's own answer
-        # instead of half-way through an `up`. The instances take the class from the answer.
+        # instead of half-way through an `up`. RDS offers every (version, class) once per storage
+        # type, so the storage type the cluster uses is part of the question: without it two
+        # options match and the provider refuses the lookup as ambiguous.
         orderable = aws.rds.get_orderable_db_instance_output(
             engine=ENGINE,
             engine_version=args.engine_version,
             instance_class=args.instance_class,
+            storage_type=STANDARD_STORAGE,
             opts=pulumi.InvokeOptions(parent=self),
         )
 

@@ -1,4 +1,7 @@
-"""DynamoTable: a DynamoDB table built from a `payments.contract.TableSchema`, with its capacity mode."""
+"""DynamoTable: a DynamoDB table built from a `payments.contract.TableSchema`, with its capacity mode.
+
+The pure decisions (billing mode, key schemas, autoscaling dimensions) are plain functions here,
+tested without Pulumi: they decide whether `pulumi up` replaces a table, so they stay in one place."""
 
 from __future__ import annotations
 
@@ -6,12 +9,87 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
-from payments.contract import TableSchema
+from payments.contract import SecondaryIndex, TableSchema
 
-from shared.components.data.layout import Capacity, index_key_schema, scalable_dimensions, table_attributes
+from shared.config.data import BillingMode
 from shared.tagging import name_tag
 
 SCALING_POLICY_TYPE = "TargetTrackingScaling"
+
+DYNAMODB_BILLING_MODES: dict[str, str] = {
+    "on-demand": "PAY_PER_REQUEST",
+    "provisioned": "PROVISIONED",
+    "autoscaled": "PROVISIONED",
+}
+
+# `pulumi up` must leave the capacities the scaler chose alone (wire names of the table inputs).
+AUTOSCALED_IGNORE_CHANGES = (
+    "readCapacity",
+    "writeCapacity",
+    "globalSecondaryIndexes[*].readCapacity",
+    "globalSecondaryIndexes[*].writeCapacity",
+)
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """How a table is billed; `min_*` are the provisioned (or scaling floor) units."""
+
+    mode: BillingMode = "on-demand"
+    min_read: int = 0
+    min_write: int = 0
+    max_read: int = 0
+    max_write: int = 0
+    target_utilization: float = 70.0
+
+    @property
+    def billing_mode(self) -> str:
+        return DYNAMODB_BILLING_MODES[self.mode]
+
+    @property
+    def provisioned(self) -> bool:
+        return self.billing_mode == "PROVISIONED"
+
+    @property
+    def autoscaled(self) -> bool:
+        return self.mode == "autoscaled"
+
+    @property
+    def ignore_changes(self) -> list[str]:
+        return list(AUTOSCALED_IGNORE_CHANGES) if self.autoscaled else []
+
+
+def table_attributes(schema: TableSchema) -> list[dict[str, str]]:
+    """Every key attribute of the table and its indexes, once: `[{"name": ..., "type": ...}]`."""
+    return [{"name": a.name, "type": a.type} for a in schema.attributes]
+
+
+def index_key_schema(index: SecondaryIndex) -> list[dict[str, str]]:
+    keys = [{"attribute_name": index.hash_key.name, "key_type": "HASH"}]
+    if index.range_key is not None:
+        keys.append({"attribute_name": index.range_key.name, "key_type": "RANGE"})
+    return keys
+
+
+@dataclass(frozen=True)
+class ScalableDimension:
+    """One Application Auto Scaling target of a DynamoDB table or index."""
+
+    label: str  # used in resource names: "read", "write", "<index>-read" ...
+    resource_id: str
+    dimension: str
+    metric: str
+
+
+def scalable_dimensions(table_name: str, schema: TableSchema) -> list[ScalableDimension]:
+    """Reads and writes of the table and of each global secondary index."""
+    found = []
+    scopes = [("", f"table/{table_name}", "table")]
+    scopes += [(f"{i.name}-", f"table/{table_name}/index/{i.name}", "index") for i in schema.indexes]
+    for prefix, resource_id, kind in scopes:
+        for unit, metric in (("Read", "DynamoDBReadCapacityUtilization"), ("Write", "DynamoDBWriteCapacityUtilization")):
+            found.append(ScalableDimension(f"{prefix}{unit.lower()}", resource_id, f"dynamodb:{kind}:{unit}CapacityUnits", metric))
+    return found
 
 
 @dataclass(frozen=True)

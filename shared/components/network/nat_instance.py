@@ -11,11 +11,9 @@ import pulumi_aws as aws
 
 from shared.components.network.policies import NAT_INTERFACE_TAG, SSM_MANAGED_POLICY, ec2_trust_policy, nat_instance_policy
 from shared.components.network.user_data import encode_user_data, render_nat_user_data
-from shared.network_layout import Architecture
 from shared.tagging import name_tag
 
 ANYWHERE = "0.0.0.0/0"
-AMAZON_LINUX_2023 = {"owner": "amazon", "name": "al2023-ami-2023.*-kernel-*"}
 ROOT_DEVICE = "/dev/xvda"
 
 
@@ -37,9 +35,11 @@ class NatInstanceArgs:
     private_route_table_ids: Sequence[pulumi.Input[str]]  # every zone's: all route through this NAT
     security_group_id: pulumi.Input[str]
     instance_type: str
-    architecture: Architecture  # shared.network_layout.instance_architecture(instance_type)
+    # `resolve:ssm:<parameter>` or `ami-...` from the stack file (NetworkConfig.nat_instance_image):
+    # never looked up at deploy time, so a new Amazon Linux release changes nothing here.
+    image: str
+    warmup_seconds: int
     root_volume_gib: int
-    provider: aws.Provider  # for the AMI lookup (data sources take no parent)
     launch_tags: Mapping[str, str]  # shared.tagging.tags_for: default tags do not reach launched instances
 
 
@@ -49,8 +49,11 @@ class NatInstance(pulumi.ComponentResource):
     - A persistent network interface (source/destination check off) in the public subnet is the
       target of every private route table; a replacement instance attaches it at boot, so no route
       ever changes. An Elastic IP gives a stable egress address (what payment providers allowlist).
-    - Amazon Linux 2023 for the instance type's architecture, found by lookup; IMDSv2 required with
-      a hop limit of 1; encrypted gp3 root volume; no SSH key: Session Manager only.
+    - The image comes from configuration (an SSM parameter EC2 resolves at each launch, or a fixed
+      AMI id), so only a config change rolls the instance; IMDSv2 required with a hop limit of 1;
+      encrypted gp3 root volume; no SSH key: Session Manager only.
+    - A changed launch template (image, type, user data) rolls the instance by instance refresh,
+      launch before terminate: the old instance forwards until the new one is in service and warm.
     - The instance role may attach only that interface and move only that address
       (`policies.nat_instance_policy`); the security group admits only traffic from the VPC.
     """
@@ -106,17 +109,6 @@ class NatInstance(pulumi.ComponentResource):
             opts=child,
         )
 
-        ami = aws.ec2.get_ami_output(
-            most_recent=True,
-            owners=[AMAZON_LINUX_2023["owner"]],
-            filters=[
-                aws.ec2.GetAmiFilterArgs(name="name", values=[f"{AMAZON_LINUX_2023['name']}-{args.architecture}"]),
-                aws.ec2.GetAmiFilterArgs(name="architecture", values=[args.architecture]),
-                aws.ec2.GetAmiFilterArgs(name="state", values=["available"]),
-            ],
-            opts=pulumi.InvokeOptions(provider=args.provider),
-        )
-
         user_data = pulumi.Output.all(self.interface.id, self.eip.allocation_id).apply(
             lambda v: encode_user_data(render_nat_user_data(v[0], v[1], args.region))
         )
@@ -124,7 +116,7 @@ class NatInstance(pulumi.ComponentResource):
             f"{name}-lt",
             name=names.launch_template,
             description=f"NAT instance {names.instance} (fck-nat pattern)",
-            image_id=ami.id,
+            image_id=args.image,
             instance_type=args.instance_type,
             iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=self.profile.arn),
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
@@ -168,21 +160,31 @@ class NatInstance(pulumi.ComponentResource):
             f"{name}-asg",
             name=names.group,
             min_size=1,
-            max_size=1,
+            # Room for the replacement while the old instance still serves (launch before terminate).
+            max_size=2,
             desired_capacity=1,
             # One zone: the persistent interface lives in one subnet and cannot move.
             vpc_zone_identifiers=[args.public_subnet_id],
-            launch_template=aws.autoscaling.GroupLaunchTemplateArgs(id=self.launch_template.id, version="$Latest"),
+            # A pinned version, not "$Latest": only a change of this input starts an instance refresh.
+            launch_template=aws.autoscaling.GroupLaunchTemplateArgs(id=self.launch_template.id, version=self.launch_template.latest_version.apply(str)),
             health_check_type="EC2",
             health_check_grace_period=120,
             # Group metrics feed the observability layer's "no healthy NAT instance" alarm;
             # without collection the metric is missing and that alarm would sit in ALARM.
             enabled_metrics=["GroupInServiceInstances", "GroupDesiredCapacity"],
             metrics_granularity="1Minute",
-            # A new launch template version (e.g. a newer AMI) rolls the instance; min healthy 0
-            # because the group holds exactly one.
+            # A new launch template version (a config change) rolls the instance, launching the new
+            # one first: the old keeps forwarding until the new is in service and warmed up (its boot
+            # script then takes over the interface and the address). No auto rollback: EC2 Auto
+            # Scaling does not support it for templates whose image is an SSM parameter.
             instance_refresh=aws.autoscaling.GroupInstanceRefreshArgs(
-                strategy="Rolling", preferences=aws.autoscaling.GroupInstanceRefreshPreferencesArgs(min_healthy_percentage=0)
+                strategy="Rolling",
+                preferences=aws.autoscaling.GroupInstanceRefreshPreferencesArgs(
+                    min_healthy_percentage=100,
+                    max_healthy_percentage=200,
+                    instance_warmup=str(args.warmup_seconds),
+                    skip_matching=True,
+                ),
             ),
             tags=[
                 aws.autoscaling.GroupTagArgs(key=key, value=value, propagate_at_launch=False)

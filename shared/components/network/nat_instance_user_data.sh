@@ -32,17 +32,14 @@ primary_eni="$(imds "network/interfaces/macs/$primary_mac/interface-id")"
 # Amazon Linux 2023 gives every interface its ENI id as an altname, whatever the kernel calls it.
 public_if="$(ip -o link show dev "$primary_eni" | awk -F': ' '{print $2}')"
 
-# 1. The stable egress address: move the Elastic IP to this instance's primary interface.
-aws ec2 associate-address --allocation-id "$EIP_ALLOCATION_ID" \
-  --network-interface-id "$primary_eni" --allow-reassociation
-sleep 3
-
-# 2. Replies to private clients leave through the primary interface with the client as
+# 1. Replies to private clients leave through the primary interface with the client as
 #    destination, which the source/destination check would drop.
 aws ec2 modify-network-interface-attribute --network-interface-id "$primary_eni" --no-source-dest-check
 
-# 3. Attach the persistent interface the private route tables point at. Retry: during a
-#    replacement the old instance may still hold it until it has terminated.
+# 2. Attach the persistent interface the private route tables point at. During a replacement
+#    (instance refresh or health replacement, both launch-before-terminate) the old instance
+#    keeps it, and keeps forwarding, until the group terminates it: wait for it. Until then this
+#    instance reaches the EC2 API through its own auto-assigned public address.
 if ! ip link show dev "$ENI_ID" >/dev/null 2>&1; then
   until aws ec2 attach-network-interface --instance-id "$instance_id" \
       --network-interface-id "$ENI_ID" --device-index 1; do
@@ -51,6 +48,12 @@ if ! ip link show dev "$ENI_ID" >/dev/null 2>&1; then
   done
   until ip link show dev "$ENI_ID" >/dev/null 2>&1; do sleep 1; done
 fi
+
+# 3. The stable egress address: only now move the Elastic IP to this instance's primary
+#    interface, so the old instance kept the allowlisted address for as long as it forwarded.
+aws ec2 associate-address --allocation-id "$EIP_ALLOCATION_ID" \
+  --network-interface-id "$primary_eni" --allow-reassociation
+sleep 3
 
 # 4. Forward and masquerade. Traffic from private subnets enters on the persistent interface
 #    and leaves on the primary one, so strict reverse-path filtering must be off.

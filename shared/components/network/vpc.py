@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from shared.network_layout import Tier
+from shared.components.network.layout import Tier
 from shared.tagging import name_tag
 
 ANYWHERE = "0.0.0.0/0"
@@ -19,7 +19,7 @@ class VpcArgs:
     name: str  # physical name prefix: "<company>-<service>-<suffix>-vpc"
     cidr: str
     availability_zones: Sequence[str]
-    subnet_cidrs: dict[Tier, list[str]]  # shared.network_layout.subnet_cidrs, in zone order
+    subnet_cidrs: dict[Tier, list[str]]  # layout.subnet_cidrs, in zone order
 
 
 class Vpc(pulumi.ComponentResource):

@@ -1,4 +1,6 @@
-"""Subnet CIDRs of the VPC, computed from its CIDR: the same layout in every environment.
+"""The VPC's subnet plan: the subnet tiers and their CIDRs, computed from the VPC CIDR (same layout in every environment).
+
+Pure functions, no Pulumi: `Vpc` (vpc.py) declares one subnet per tier and zone from `subnet_cidrs`.
 
 The VPC is cut into sixteen equal blocks (a /16 gives /20 blocks). Private application subnets take
 one whole block per zone, because VPC-attached Lambda functions take one IP per execution
@@ -18,11 +20,8 @@ smallest subnet AWS allows.
 from __future__ import annotations
 
 import ipaddress
-import re
 from dataclasses import dataclass
 from enum import Enum
-from typing import Literal
-
 BLOCK_BITS = 4  # the VPC is cut into 2**4 blocks
 SMALL_SUBNET_BITS = 4  # a public or database subnet is 1/2**4 of a block
 MAX_ZONES = 4  # the layout has room for up to four zones per tier
@@ -84,16 +83,3 @@ def free_fraction(vpc_cidr: str, zone_count: int) -> float:
     vpc = ipaddress.ip_network(vpc_cidr)
     used = sum(ipaddress.ip_network(c).num_addresses for cidrs in subnet_cidrs(vpc_cidr, zone_count).values() for c in cidrs)
     return 1 - used / vpc.num_addresses
-
-
-# Graviton families carry a "g" right after the generation digit (t4g, c7gn, m6gd, x2gd, im4gn);
-# a1 is the first-generation Graviton. Everything else this platform might pick is x86_64.
-_GRAVITON_FAMILY = re.compile(r"^(?:a1|[a-z]+\d+g[a-z-]*)$")
-
-Architecture = Literal["arm64", "x86_64"]
-
-
-def instance_architecture(instance_type: str) -> Architecture:
-    """The CPU architecture of an EC2 instance type, to pick the matching AMI."""
-    family = instance_type.split(".", 1)[0]
-    return "arm64" if _GRAVITON_FAMILY.match(family) else "x86_64"
