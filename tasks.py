@@ -170,3 +170,65 @@ def diff(c, env, base, json=None, summary=None, fail_on_change=False):
         raise Exit(f"diff failed: {error}", code=1) from None
     if fail_on_change and result.changed:
         raise Exit("changes found (--fail-on-change)", code=2)
+
+
+def _teardown(c, name, confirm, local):
+    from platform_tools.delivery.teardown import EphemeralTeardown
+    from platform_tools.orchestration.layers import Action
+    from platform_tools.orchestration.runner import OrchestrationError, RunOptions
+
+    try:
+        EphemeralTeardown(c, RunOptions(action=Action.DESTROY, env=name, confirm=confirm, local=local), console).run()
+    except OrchestrationError as error:
+        raise Exit(f"env delete failed: {error}", code=1) from None
+
+
+@task(
+    positional=["action"],
+    help={
+        "action": "create or delete",
+        "name": "the ephemeral environment (stack) name, e.g. dev-pr42: it becomes every resource name's suffix",
+        "from_": "create: the profile to copy (dev, staging or prod); every key its files do not set is read from it",
+        "confirm": "delete: the environment name, instead of typing it at the prompt (required without a terminal)",
+        "local": LOCAL_HELP,
+    },
+)
+def env(c, action, name, from_=None, confirm=None, local=False):
+    """Ephemeral environments: `env create --name dev-pr42 --from dev` writes minimal stack files; `env delete` destroys and removes them."""
+    from platform_tools.delivery.environments import EphemeralEnvironmentError, ephemeral_files, plan_create, write
+
+    try:
+        if action == "create":
+            if not from_:
+                raise EphemeralEnvironmentError("create needs --from PROFILE (dev, staging or prod)")
+            files = plan_create(name, from_)
+            write(files)
+            for path in files.files:
+                console.print(f"wrote {path.relative_to(path.parents[2])}", markup=False)
+            console.print(f"next: invoke plan --env {name}, then invoke deploy --env {name}", markup=False)
+        elif action == "delete":
+            paths = ephemeral_files(name)
+            _teardown(c, name, confirm, local)
+            for path in paths:
+                path.unlink()
+                console.print(f"removed {path.relative_to(path.parents[2])}", markup=False)
+        else:
+            raise EphemeralEnvironmentError(f"unknown action {action!r}; allowed: create, delete")
+    except EphemeralEnvironmentError as error:
+        raise Exit(f"env {action} failed: {error}", code=1) from None
+
+
+@task(help={"env": ENV_HELP, "layer": LAYER_HELP, "local": LOCAL_HELP})
+def drift(c, env, layer=None, local=False):
+    """Does AWS still match each layer's state? `pulumi refresh --preview-only --expect-no-changes` per layer; exit 3 on drift."""
+    from platform_tools.delivery.drift import DriftCheck, OrchestrationError
+    from platform_tools.orchestration.layers import Action
+    from platform_tools.orchestration.runner import RunOptions
+
+    try:
+        report = DriftCheck(c, RunOptions(action=Action.REFRESH, env=env, layer=layer, local=local), console).check()
+    except OrchestrationError as error:
+        raise Exit(f"drift failed: {error}", code=1) from None
+    if report.drifted:
+        raise Exit(f"drift in {', '.join(report.drifted)} of {env}: AWS differs from the Pulumi state", code=3)
+    console.print(f"[green]no drift in {', '.join(report.clean) or 'any layer'} of {env}[/]")

@@ -69,6 +69,36 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         ALTER TABLE payments DROP CONSTRAINT IF EXISTS payments_idempotency_key_key;
         """,
     ),
+    (
+        4,
+        # Reconciliation (payments.reconcile): a payment is finished once its outcome is in all three
+        # stores (`published_at`); the attempt count and the lease of the run working it persist.
+        # Rows final before this migration were answered by the flow only after all three writes:
+        # they count as published (the daily consistency check is what verifies the stores agree).
+        """
+        ALTER TABLE payments
+            ADD COLUMN IF NOT EXISTS failure_reason text,
+            ADD COLUMN IF NOT EXISTS published_at timestamptz,
+            ADD COLUMN IF NOT EXISTS reconcile_attempts integer NOT NULL DEFAULT 0
+                CHECK (reconcile_attempts >= 0),
+            ADD COLUMN IF NOT EXISTS reconcile_lease_until timestamptz;
+        UPDATE payments SET published_at = updated_at WHERE status <> 'pending' AND published_at IS NULL;
+        CREATE INDEX IF NOT EXISTS payments_unpublished_created_at ON payments (created_at)
+            WHERE published_at IS NULL;
+        -- The function roles (migration 3) write the new columns they need, nothing more.
+        DO $grants$
+        BEGIN
+            IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'payments_writer') THEN
+                GRANT UPDATE (failure_reason, published_at) ON TABLE payments TO payments_writer;
+            END IF;
+            IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'payments_reconciler') THEN
+                GRANT UPDATE (failure_reason, published_at, reconcile_attempts, reconcile_lease_until)
+                    ON TABLE payments TO payments_reconciler;
+            END IF;
+        END
+        $grants$;
+        """,
+    ),
 )
 
 _COLUMNS = (
@@ -228,18 +258,23 @@ class Database:
             raise IdempotencyConflict("idempotency key already used for a different payment")
         return row, created
 
-    def record_outcome(self, payment_id: str, status: str, provider_reference: str | None) -> PaymentRow:
+    def record_outcome(
+        self, payment_id: str, status: str, provider_reference: str | None, failure_reason: str | None = None
+    ) -> PaymentRow:
         """Move a pending payment to its final status. A payment that is already final keeps its
-        status (first outcome wins) and is returned as stored."""
+        status (first outcome wins) and is returned as stored. `failure_reason` is kept with a
+        `failed` outcome (reconciliation's reason for giving up)."""
         if status not in FINAL_STATUSES:
             raise ValueError(f"not a final status: {status}")
 
         def op(conn: pg8000.native.Connection) -> PaymentRow:
             rows = conn.run(
-                "UPDATE payments SET status = :status, provider_reference = :ref, updated_at = now()"
+                "UPDATE payments SET status = :status, provider_reference = :ref, failure_reason = :reason,"
+                " updated_at = now()"
                 " WHERE payment_id = CAST(:payment_id AS uuid) AND status = 'pending' RETURNING " + _COLUMNS,
                 status=status,
                 ref=provider_reference,
+                reason=failure_reason if status == "failed" else None,
                 payment_id=payment_id,
             )
             if not rows:
@@ -250,6 +285,22 @@ class Database:
             return PaymentRow.from_db(rows[0])
 
         return self._run(op)
+
+    def mark_published(self, payment_id: str) -> None:
+        """Note that the outcome is in the transaction log and the audit trail too (the payment is
+        finished; reconciliation republishes a final payment that lacks this mark)."""
+        self._run(
+            lambda conn: conn.run(
+                "UPDATE payments SET published_at = now()"
+                " WHERE payment_id = CAST(:payment_id AS uuid) AND published_at IS NULL AND status <> 'pending'",
+                payment_id=payment_id,
+            )
+        )
+
+    def run(self, operation):
+        """Run `operation(connection)` with this class's connection handling (for the SQL of other
+        modules, e.g. `payments.reconcile`): a lost connection is dropped, `DatabaseUnavailable` raised."""
+        return self._run(operation)
 
     def get(self, payment_id: str, merchant_id: str) -> PaymentRow | None:
         """The merchant's payment; None when unknown or another merchant's (not told apart)."""

@@ -10,6 +10,13 @@ key and answers a repeated key with the original result. Responses:
   5xx, 408, 409, 429, unreadable 2xx                             -> PaymentApiError (outcome unknown)
   timeout / connection error                                     -> PaymentApiUnavailable
 An unknown outcome leaves the payment pending; the caller's retry calls again with the same key.
+
+Status lookup (reconciliation): `GET <endpoint>` with the same `Idempotency-Key` header the charge
+sent (the row's charge key); the API never charges on a GET. Responses:
+  200 {"status": "succeeded" | "declined", "reference": "..."}   -> the key's charge outcome
+  404                                                              -> unknown: the API never saw the key
+  anything else, unreadable 200                                    -> PaymentApiError
+  timeout / connection error                                       -> PaymentApiUnavailable
 """
 
 from __future__ import annotations
@@ -33,6 +40,12 @@ class ChargeResult:
     reference: str | None
 
 
+@dataclass(frozen=True)
+class LookupResult:
+    status: str  # succeeded | declined | unknown (the API has no charge for the key)
+    reference: str | None
+
+
 class PaymentApiClient:
     def __init__(self, endpoint: str, timeout_seconds: float) -> None:
         parts = urlsplit(endpoint)
@@ -48,7 +61,6 @@ class PaymentApiClient:
     def charge(
         self, request: PaymentRequest, payment_id: str, charge_key: str, timeout_seconds: float | None = None
     ) -> ChargeResult:
-        timeout = self.timeout_seconds if timeout_seconds is None else min(timeout_seconds, self.timeout_seconds)
         body = json.dumps(
             {
                 "payment_id": payment_id,
@@ -58,33 +70,41 @@ class PaymentApiClient:
                 "source": request.payment_source,
             }
         ).encode()
+        status, raw = self._send("POST", charge_key, body, timeout_seconds)
+        return _interpret(status, raw)
+
+    def lookup(self, idempotency_key: str, timeout_seconds: float | None = None) -> LookupResult:
+        """What the API did with the charge sent under this idempotency key (never charges)."""
+        status, raw = self._send("GET", idempotency_key, None, timeout_seconds)
+        if status == 404:
+            return LookupResult("unknown", None)
+        if status == 200:
+            result = _interpret(status, raw)
+            return LookupResult(result.status, result.reference)
+        raise PaymentApiError(f"payment API answered {status} to a status lookup")
+
+    def _send(self, method: str, idempotency_key: str, body: bytes | None, timeout_seconds: float | None) -> tuple[int, bytes]:
+        """One request; the charge and the lookup send the idempotency key the same way."""
+        timeout = self.timeout_seconds if timeout_seconds is None else min(timeout_seconds, self.timeout_seconds)
         if self._https:
             conn: http.client.HTTPConnection = http.client.HTTPSConnection(
                 self._host, self._port, timeout=timeout, context=self._ssl_context
             )
         else:
             conn = http.client.HTTPConnection(self._host, self._port, timeout=timeout)
+        headers = {"Idempotency-Key": idempotency_key, "Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
         try:
-            conn.request(
-                "POST",
-                self._path,
-                body=body,
-                headers={
-                    "Content-Type": "application/json",
-                    "Idempotency-Key": charge_key,
-                    "Accept": "application/json",
-                },
-            )
+            conn.request(method, self._path, body=body, headers=headers)
             response = conn.getresponse()
-            status = response.status
-            raw = response.read(65536)
+            return response.status, response.read(65536)
         except (socket.timeout, TimeoutError):
             raise PaymentApiUnavailable(f"payment API timed out after {timeout:.2f}s") from None
         except (OSError, http.client.HTTPException) as exc:
             raise PaymentApiUnavailable(f"payment API unreachable ({type(exc).__name__})") from None
         finally:
             conn.close()
-        return _interpret(status, raw)
 
 
 def _interpret(status: int, raw: bytes) -> ChargeResult:

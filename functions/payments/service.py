@@ -1,7 +1,7 @@
 """The payment flow, free of Lambda: record pending -> charge -> record outcome -> log -> audit.
 
-Every step is idempotent on the payment id (derived from the idempotency key), so a retry after a
-crash at any point completes the payment exactly once:
+Every step is idempotent on the payment id (derived from the merchant and its idempotency key), so
+a retry after a crash at any point completes the payment exactly once:
 
 1. PostgreSQL: insert the row as pending (`ON CONFLICT DO NOTHING`); the merchant's existing row for
    the key is reused, or refused with `IdempotencyConflict` if the amount or currency differ.
@@ -10,6 +10,11 @@ crash at any point completes the payment exactly once:
 3. PostgreSQL: pending -> succeeded/declined/failed (the first recorded outcome wins).
 4. DynamoDB: the transaction-log item, conditional put (never overwritten).
 5. S3: the audit record at a key derived from the payment (a retry rewrites the same object).
+6. PostgreSQL: the payment is marked published (its outcome is in all three stores).
+
+Steps 3-6 are `finish` (and 4-6 `publish`): the one path by which a payment is finished, whether by
+its request or by reconciliation (`payments.reconcile`), which finishes the payments whose request
+died after step 1 and was never retried.
 
 Retries happen in one place only: the caller of the function, repeating the request with the same
 idempotency key (the Powertools idempotency layer in the handler returns the stored result of a
@@ -33,7 +38,10 @@ from payments.stores import payment_record
 
 class PaymentRepository(Protocol):
     def insert_pending(self, request: PaymentRequest) -> tuple[PaymentRow, bool]: ...
-    def record_outcome(self, payment_id: str, status: str, provider_reference: str | None) -> PaymentRow: ...
+    def record_outcome(
+        self, payment_id: str, status: str, provider_reference: str | None, failure_reason: str | None = None
+    ) -> PaymentRow: ...
+    def mark_published(self, payment_id: str) -> None: ...
     def get(self, payment_id: str, merchant_id: str) -> PaymentRow | None: ...
 
 
@@ -59,23 +67,26 @@ class PaymentService:
     def process(self, request: PaymentRequest, deadline: float | None = None) -> dict[str, Any]:
         """Run the flow; return the payment record. `deadline` is a `time.monotonic()` instant."""
         row, _created = self.repository.insert_pending(request)
-        if row.status != "pending":
-            return self.publish(row)
-        result = self.api.charge(request, row.payment_id, row.charge_key, timeout_seconds=self._api_timeout(deadline))
-        return self.record_outcome(row.payment_id, result)
+        if row.status == "pending":
+            timeout = self._api_timeout(deadline)
+            result = self.api.charge(request, row.payment_id, row.charge_key, timeout_seconds=timeout)
+            return self.finish(row.payment_id, result.status, result.reference)
+        return self.publish(row)
 
-    def record_outcome(self, payment_id: str, result: ChargeResult) -> dict[str, Any]:
-        """Steps 3-5 for a charge whose result is known: PostgreSQL (the first outcome wins, so the
-        stored one is what is published), then the transaction log and the audit record. Safe to call
-        again for the same payment; also the path a reconciliation takes once it learns an outcome."""
-        row = self.repository.record_outcome(payment_id, result.status, result.reference)
+    def finish(
+        self, payment_id: str, status: str, provider_reference: str | None, failure_reason: str | None = None
+    ) -> dict[str, Any]:
+        """Record a pending payment's outcome (the first recorded outcome wins) and publish it."""
+        row = self.repository.record_outcome(payment_id, status, provider_reference, failure_reason)
         return self.publish(row)
 
     def publish(self, row: PaymentRow) -> dict[str, Any]:
-        """Steps 4-5: write the final payment's record to the transaction log and the audit bucket."""
+        """Write a final payment to the transaction log and the audit trail, then mark it published.
+        Every write is idempotent, so publishing again (a replay, reconciliation) changes nothing."""
         record = payment_record(row)
         self.transaction_log.put(record)
         self.audit.put(record)
+        self.repository.mark_published(row.payment_id)
         return record
 
     def _api_timeout(self, deadline: float | None) -> float | None:

@@ -8,7 +8,7 @@ there is deliberately no environment switch that turns TLS off in a deployed fun
 Time budget (all seconds; the handler also caps the payment API timeout by the invocation's remaining
 time, see `payments.service.PaymentService`):
   idempotency put (aws connect+read) + DB connect + DB insert + payment API + DB update
-  + DynamoDB put + S3 put + idempotency update  ==  `worst_case_seconds()`.
+  + DynamoDB put + S3 put + DB mark published + idempotency update  ==  `worst_case_seconds()`.
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ class Settings:
             + db_statement  # record outcome
             + aws_call  # DynamoDB transaction log
             + aws_call  # S3 audit record
+            + db_statement  # mark published
             + aws_call  # idempotency: save success
         )
 

@@ -349,12 +349,37 @@ def _collect(monitor: _RecordingMonitor) -> list[PlannedResource]:
                 options=options,
             )
         )
+    resources = in_tree_order(resources)
     for resource in resources:
         if resource.custom and not resource.type.startswith("pulumi:"):
             resource.tags = _effective_tags(resource.type, resource.inputs, provider_tags.get(resource.provider or ""))
             if resource.tags is not None and "tagsAll" in resource.outputs:
                 resource.outputs["tagsAll"] = resource.tags  # what AWS reports: provider and resource tags merged
     return resources
+
+
+def in_tree_order(resources: list[PlannedResource]) -> list[PlannedResource]:
+    """Parents before their children, siblings by (name, type): the same order every run.
+
+    The SDK registers resources from a thread pool as their inputs resolve, so the order in which
+    the monitor sees them changes from run to run; a plan is something people diff.
+    """
+    children: dict[str | None, list[PlannedResource]] = {}
+    known = {r.urn for r in resources}
+    for resource in resources:
+        parent = resource.parent if resource.parent in known else None
+        children.setdefault(parent, []).append(resource)
+    ordered: list[PlannedResource] = []
+    stack = sorted(children.get(None, []), key=_sibling_key, reverse=True)
+    while stack:
+        resource = stack.pop()
+        ordered.append(resource)
+        stack.extend(sorted(children.get(resource.urn, []), key=_sibling_key, reverse=True))
+    return ordered
+
+
+def _sibling_key(resource: PlannedResource) -> tuple[str, str]:
+    return resource.name, resource.type
 
 
 def existing_layers(projects: Iterable[str] | None = None) -> list[str]:

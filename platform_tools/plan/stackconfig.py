@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shared.config.inheritance import as_cli_string, profile_inheritance
 from shared.yamlfile import read_yaml
 
 
@@ -64,6 +65,7 @@ def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.exists():
         raise FileNotFoundError(f"{stack_file} is missing: no stack {stack!r} for project {project!r}")
+    values.update(_inherited_values(project_dir, project, stack))
     stack_data = read_yaml(stack_file) or {}
     for key, value in (stack_data.get("config") or {}).items():
         full_key = _qualify(project, key)
@@ -73,3 +75,10 @@ def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
         else:
             values[full_key] = _as_cli_string(value)
     return StackConfig(project, stack, values, tuple(secret_keys), stack_file)
+
+
+def _inherited_values(project_dir: Path, project: str, stack: str) -> dict[str, str]:
+    """An ephemeral stack's keys read from its profile's stack file (shared.config.inheritance):
+    above the `Pulumi.yaml` defaults, below the stack's own file. Problems (a missing profile file,
+    a secret that cannot be inherited) are reported by the layer's config validation."""
+    return {key: as_cli_string(value) for key, value in profile_inheritance(project_dir, project, stack).values.items()}

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pulumi
@@ -18,7 +20,10 @@ from pydantic import BaseModel, ValidationError
 
 from shared.config.environment import Environment, resolve_environment
 from shared.config.errors import MISSING, ConfigError, ConfigProblem
+from shared.config.inheritance import as_cli_string, profile_inheritance
 from shared.config.layer import LayerConfig
+from shared.paths import project_dir
+from shared.yamlfile import read_yaml
 
 ModelT = TypeVar("ModelT", bound=LayerConfig)
 
@@ -27,14 +32,16 @@ def stack_file_label(project: str, stack: str) -> str:
     return f"projects/{project}/Pulumi.{stack}.yaml"
 
 
-def namespace_values(namespace: str) -> dict[str, Any]:
+def namespace_values(namespace: str, inherited: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The raw values of one config namespace (`network:vpcCidr` -> `{"vpcCidr": ...}`).
 
-    The CLI passes every value as a string; arrays and objects arrive as JSON text.
+    The CLI passes every value as a string; arrays and objects arrive as JSON text. `inherited`
+    (qualified keys, YAML values) fills in what an ephemeral stack takes from its profile.
     """
     prefix = f"{namespace}:"
     values: dict[str, Any] = {}
-    for full_key, raw in _all_config().items():
+    config = {**_all_config(), **{k: as_cli_string(v) for k, v in (inherited or {}).items()}}
+    for full_key, raw in config.items():
         if full_key.startswith(prefix):
             values[full_key[len(prefix) :]] = _decode(raw)
     return values
@@ -48,6 +55,15 @@ def _all_config() -> dict[str, Any]:
     function is the one place that reads the SDK's config store directly.
     """
     return dict(runtime_config.CONFIG.get())
+
+
+def _project_directory(project: str) -> Path:
+    """Where the stack files are: the program's working directory (Pulumi runs it in the project
+    folder, the offline plan too), else the repository's `projects/<project>`."""
+    cwd = Path.cwd()
+    if (cwd / "Pulumi.yaml").is_file() and (read_yaml(cwd / "Pulumi.yaml") or {}).get("name") == project:
+        return cwd
+    return project_dir(project)
 
 
 def _decode(raw: Any) -> Any:
@@ -100,9 +116,13 @@ def load_layer_config(model: type[ModelT], project: str | None = None, stack: st
     stack = stack or pulumi.get_stack()
     source = stack_file_label(project, stack)
 
+    # An ephemeral stack's file holds only what differs from its profile; the engine passed only that
+    # file (and the Pulumi.yaml defaults), so the profile's other keys are read here.
+    inheritance = profile_inheritance(_project_directory(project), project, stack)
     environment, problems = resolve_environment(stack, namespace_values("payments"))
+    problems = list(inheritance.problems) + problems
     context = {"project": project, "stack": stack, "environment": environment}
-    layer_config, layer_problems = validate_model(project, model, namespace_values(project), context)
+    layer_config, layer_problems = validate_model(project, model, namespace_values(project, inheritance.values), context)
     problems += layer_problems
     if problems:
         raise ConfigError(source, problems)

@@ -23,9 +23,9 @@ def _git(repo: Path, *args: str) -> str:
 
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory) -> Path:
-    """The tracked files of this repository (as they are on disk), committed, then one stack value changed."""
+    """This repository's files (tracked and new, as they are on disk), committed, then one stack value changed."""
     repo = tmp_path_factory.mktemp("scratch")
-    tracked = subprocess.run(["git", "-C", str(REPO_ROOT), "ls-files", "-z"], check=True, capture_output=True).stdout
+    tracked = subprocess.run(["git", "-C", str(REPO_ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"], check=True, capture_output=True).stdout
     for name in filter(None, tracked.decode().split("\0")):
         source = REPO_ROOT / name
         if source.is_file():

@@ -135,7 +135,7 @@ def test_lambda_memory_outside_limits_is_refused(memory, message):
 
 def test_lambda_timeout_below_the_functions_worst_case_is_refused():
     line = problems("compute", "prod", compute__lambdaTimeoutSeconds="15")["compute:lambdaTimeoutSeconds"]
-    assert "must be at least 22 s, the functions' worst case" in line and "'15'" in line
+    assert "must be at least 23.5 s, the functions' worst case" in line and "'15'" in line
 
 
 def test_unknown_billing_mode_is_refused():

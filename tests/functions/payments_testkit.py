@@ -3,14 +3,7 @@ tables, a Lambda context, fault injection. Imported by conftest.py, the tests an
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
 import threading
 import time
 import uuid
@@ -20,112 +13,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from payments.contract import IDEMPOTENCY_TABLE, TRANSACTIONS_TABLE, TableSchema
+from postgres_server import DB_NAME, DB_USER, PostgresServer, free_port  # noqa: F401 - re-exported
 
 REGION = "eu-west-1"
-DB_USER = "payments_admin"
-DB_NAME = "payments"
 TRANSACTIONS_TABLE_NAME = "payments-test-transactions"
 IDEMPOTENCY_TABLE_NAME = "payments-test-idempotency"
 AUDIT_BUCKET = "payments-test-audit"
 SECRET_NAME = "payments-test/db-master"
-
-# -- PostgreSQL ----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _pg_bin(name: str) -> str:
-    for directory in ("/usr/lib/postgresql/15/bin", "/usr/local/bin"):
-        path = os.path.join(directory, name)
-        if os.path.exists(path):
-            return path
-    found = shutil.which(name)
-    if found is None:
-        raise RuntimeError(f"PostgreSQL binary {name} not found")
-    return found
-
-
-def _server_user() -> pwd.struct_passwd | None:
-    """The unprivileged user to run the server as when we are root (postgres refuses to run as root)."""
-    if os.geteuid() != 0:
-        return None
-    for name in ("postgres", "nobody"):
-        with contextlib.suppress(KeyError):
-            return pwd.getpwnam(name)
-    raise RuntimeError("running as root and neither 'postgres' nor 'nobody' exists")
-
-
-@dataclass
-class PostgresServer:
-    """A throwaway PostgreSQL cluster on 127.0.0.1:<random port>, password (scram) auth over TCP."""
-
-    password: str = field(default_factory=lambda: uuid.uuid4().hex)
-    port: int = 0
-    root: str = ""
-    user: pwd.struct_passwd | None = None
-
-    def _run(self, *args: str) -> None:
-        user = self.user
-
-        def demote() -> None:
-            if user is not None:
-                os.setgroups([])
-                os.setgid(user.pw_gid)
-                os.setuid(user.pw_uid)
-
-        env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "LANG": "C", "HOME": self.root, "TZ": "UTC"}
-        result = subprocess.run(args, preexec_fn=demote, env=env, capture_output=True, text=True, timeout=60)
-        if result.returncode != 0:
-            log = os.path.join(self.root, "server.log")
-            tail = open(log).read()[-2000:] if os.path.exists(log) else ""
-            raise RuntimeError(f"{args[0]} failed: {result.stdout}\n{result.stderr}\n{tail}")
-
-    def start(self) -> PostgresServer:
-        self.user = _server_user()
-        self.root = tempfile.mkdtemp(prefix="payments-pg-")
-        data, sockets = os.path.join(self.root, "data"), os.path.join(self.root, "sock")
-        os.mkdir(sockets)
-        pwfile = os.path.join(self.root, "pwfile")
-        with open(pwfile, "w") as handle:
-            handle.write(self.password + "\n")
-        if self.user is not None:
-            for path in (self.root, sockets, pwfile):
-                os.chown(path, self.user.pw_uid, self.user.pw_gid)
-        self._run(
-            _pg_bin("initdb"), "-D", data, "-U", DB_USER, f"--pwfile={pwfile}", "--auth-host=scram-sha-256",
-            "--auth-local=trust", "-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions",
-        )  # fmt: skip
-        self.port = free_port()
-        options = (
-            f"-c port={self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={sockets}"
-            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50"
-        )
-        self._run(_pg_bin("pg_ctl"), "-D", data, "-l", os.path.join(self.root, "server.log"), "-o", options, "-w", "-t", "30", "start")
-        import pg8000.native
-
-        conn = self.connect("postgres")
-        conn.run(f"CREATE DATABASE {DB_NAME}")
-        conn.close()
-        return self
-
-    def connect(self, database: str = DB_NAME):
-        import pg8000.native
-
-        return pg8000.native.Connection(
-            user=DB_USER, password=self.password, host="127.0.0.1", port=self.port, database=database, timeout=10
-        )
-
-    def stop(self) -> None:
-        if self.root:
-            with contextlib.suppress(Exception):
-                self._run(_pg_bin("pg_ctl"), "-D", os.path.join(self.root, "data"), "-m", "immediate", "-w", "stop")
-            shutil.rmtree(self.root, ignore_errors=True)
-            self.root = ""
-
 
 # -- the payment API stub ------------------------------------------------------------------------
 
@@ -145,7 +39,11 @@ class StubPaymentApi:
       hang_after_charge   charge, then hang (the client times out; the charge happened)
       hold                wait for `release()`, then behave like ok
       reject              400 (the API refuses the request: a final 'failed')
-    Amounts ending in 13 (minor units) are declined."""
+    Amounts ending in 13 (minor units) are declined.
+    A GET with the Idempotency-Key header is the status lookup: 200 with the key's charge result
+    (charged: succeeded or declined), 404 when it never charged the key. `script_lookup(*modes)`
+    queues lookup behaviours: ok, fail (500), hold (wait for `release()`, then ok); `lookups`
+    counts them per key."""
 
     def __init__(self, hang_seconds: float = 3.0) -> None:
         self.hang_seconds = hang_seconds
@@ -178,6 +76,18 @@ class StubPaymentApi:
                 except OSError:
                     pass  # the client gave up (timeout)
 
+            def do_GET(self) -> None:  # noqa: N802
+                status, payload = stub._lookup(self.headers.get("Idempotency-Key"))
+                raw = json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(raw)))
+                    self.end_headers()
+                    self.wfile.write(raw)
+                except OSError:
+                    pass
+
             def log_message(self, *args: Any) -> None:
                 pass
 
@@ -206,6 +116,8 @@ class StubPaymentApi:
             self.requests: list[tuple[str | None, dict[str, Any]]] = []
             self._script: list[str] = []
             self._key_scripts: dict[str, list[str]] = {}
+            self.lookups: Counter[str] = Counter()
+            self._lookup_script: list[str] = []
             self._release = threading.Event()
 
     def script(self, *modes: str) -> None:
@@ -221,6 +133,11 @@ class StubPaymentApi:
         with self._lock:
             self._script.clear()
             self._key_scripts.clear()
+            self._lookup_script.clear()
+
+    def script_lookup(self, *modes: str) -> None:
+        with self._lock:
+            self._lookup_script.extend(modes)
 
     def release(self) -> None:
         self._release.set()
@@ -236,6 +153,22 @@ class StubPaymentApi:
                 self.charges[key] += 1
                 self.charged[key] = body
             return self.results[key]
+
+    def _lookup(self, key: str | None) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            mode = self._lookup_script.pop(0) if self._lookup_script else "ok"
+            release = self._release
+            if key:
+                self.lookups[key] += 1
+        if not key:
+            return 400, {"error": "Idempotency-Key header required"}
+        if mode == "fail":
+            return 500, {"error": "boom"}
+        if mode == "hold":
+            release.wait(self.hang_seconds)
+        with self._lock:
+            result = self.results.get(key)
+        return (200, result) if result is not None else (404, {"error": "no charge for this key"})
 
     def _handle(self, key: str | None, body: dict[str, Any]) -> tuple[int | None, dict[str, Any]]:
         with self._lock:

@@ -67,8 +67,11 @@ def test_pack_serves_every_rule_as_mandatory():
 def test_pack_project_reuses_the_repository_venv():
     project = yaml.safe_load((POLICY_DIR / "PulumiPolicy.yaml").read_text())
     assert project["runtime"]["name"] == "python"
+    # The venv every layer project names, whether or not the running interpreter lives there.
     venv = (POLICY_DIR / project["runtime"]["options"]["virtualenv"]).resolve()
-    assert (venv / "bin" / "python").exists(), venv
+    for layer_dir in sorted((REPO_ROOT / "projects").iterdir()):
+        layer_project = yaml.safe_load((layer_dir / "Pulumi.yaml").read_text())
+        assert (layer_dir / layer_project["runtime"]["options"]["virtualenv"]).resolve() == venv, layer_dir.name
     assert "pulumi-policy==" in (POLICY_DIR / "requirements.txt").read_text()
     assert "PolicyPack(" in (POLICY_DIR / "__main__.py").read_text()
 

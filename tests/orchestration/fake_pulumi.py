@@ -5,7 +5,8 @@ that calls `cli()`; MockContext tests call `respond()` directly. The state file 
 `{"stacks": {project: {stack: {"outputs": {...}, "resources": n}}}, "afterUp": {project: outputs}}`;
 `up` replaces a stack's outputs with `afterUp[project]`. The project is the basename of the cwd.
 Env: FAKE_PULUMI_STATE (state file), FAKE_PULUMI_LOG (JSON lines: argv, cwd, backend),
-FAKE_PULUMI_FAIL_LAYER (preview/up/destroy/refresh fail in that project), FAKE_PULUMI_LOGGED_OUT.
+FAKE_PULUMI_FAIL_LAYER (preview/up/destroy/refresh fail in that project), FAKE_PULUMI_LOGGED_OUT,
+FAKE_PULUMI_DRIFT_LAYERS (comma-separated: `refresh --expect-no-changes` fails there as the CLI does on drift).
 """
 
 from __future__ import annotations
@@ -59,6 +60,15 @@ def respond(argv: list[str], cwd: str, environ: dict[str, str]) -> tuple[int, st
         return 0, json.dumps(stacks[stack]["outputs"]), ""
     if command in MUTATING and environ.get("FAKE_PULUMI_FAIL_LAYER") == project:
         return 255, "", f"error: {project}: update failed (told to fail)\n"
+    if argv[:2] == ["stack", "rm"]:
+        if stacks[stack]["resources"] and "--force" not in argv:
+            return 255, "", f"error: '{stack}' still has resources; removal rejected. Possible actions:\n"
+        del stacks[stack]
+        save()
+        return 0, f"Stack '{stack}' has been removed!\n", ""
+    drifting = environ.get("FAKE_PULUMI_DRIFT_LAYERS", "").split(",")
+    if command == "refresh" and "--expect-no-changes" in argv and project in drifting:
+        return 255, "Resources:\n    ~ 1 to update\n", "error: no changes were expected but changes occurred\n"
     if command == "up":
         stacks[stack] = {"outputs": state.get("afterUp", {}).get(project, {}), "resources": 7}
         save()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sysconfig
 
 import pytest
 from invoke import Context, Exit
@@ -14,7 +15,8 @@ from conftest import PROJECTS, exports
 from platform_tools.orchestration.errors import OrchestrationError
 from shared.paths import REPO_ROOT
 
-INVOKE = str(REPO_ROOT / ".venv" / "bin" / "invoke")
+# The running interpreter's own scripts folder: wherever its venv is.
+INVOKE = os.path.join(sysconfig.get_path("scripts"), "invoke")
 
 
 def test_deploy_prod_yes_runs_every_layer_in_order_as_a_person_would(fake, monkeypatch):

@@ -6,7 +6,6 @@ import pytest
 
 from conftest import PROJECTS
 from platform_tools.orchestration.errors import OrchestrationError
-from shared.paths import REPO_ROOT
 
 
 
@@ -73,4 +72,3 @@ def test_every_pulumi_call_runs_in_its_project_folder(fake):
     orchestrator.run()
     folders = [call.split(" $ ")[0] for call in fake.calls() if "stack output" in call]
     assert folders == [f"projects/{p}" for p in PROJECTS]
-    assert (REPO_ROOT / "projects" / "network").is_dir()

@@ -1,0 +1,1 @@
+"""Delivery tooling: ephemeral environments, drift checks and code ownership (tasks `env`, `drift`)."""
