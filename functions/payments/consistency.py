@@ -61,7 +61,12 @@ class Difference:
     values: dict[str, dict[str, Any]]  # store -> the compared fields it holds
 
     def as_log(self) -> dict[str, Any]:
-        return {"payment_id": self.payment_id, "kind": self.kind, "missing_from": list(self.missing_from), "values": self.values}
+        return {
+            "payment_id": self.payment_id,
+            "kind": self.kind,
+            "missing_from": list(self.missing_from),
+            "values": self.values,
+        }
 
 
 @dataclass
@@ -116,7 +121,9 @@ class ConsistencyCheck:
     """Reads one day from the three stores and compares them. `database` is a `payments.db.Database`;
     `dynamodb` and `s3` are boto3 clients (factories, as in `payments.stores`)."""
 
-    def __init__(self, database: Any, dynamodb: Any, s3: Any, table: str, bucket: str, workers: int = DEFAULT_S3_WORKERS) -> None:
+    def __init__(
+        self, database: Any, dynamodb: Any, s3: Any, table: str, bucket: str, workers: int = DEFAULT_S3_WORKERS
+    ) -> None:
         self._database = database
         self._dynamodb = dynamodb
         self._s3 = s3

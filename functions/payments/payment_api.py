@@ -83,7 +83,9 @@ class PaymentApiClient:
             return LookupResult(result.status, result.reference)
         raise PaymentApiError(f"payment API answered {status} to a status lookup")
 
-    def _send(self, method: str, idempotency_key: str, body: bytes | None, timeout_seconds: float | None) -> tuple[int, bytes]:
+    def _send(
+        self, method: str, idempotency_key: str, body: bytes | None, timeout_seconds: float | None
+    ) -> tuple[int, bytes]:
         """One request; the charge and the lookup send the idempotency key the same way."""
         timeout = self.timeout_seconds if timeout_seconds is None else min(timeout_seconds, self.timeout_seconds)
         if self._https:

@@ -91,12 +91,12 @@ class ReconcileSettings:
 @dataclass(frozen=True)
 class Claim:
     payment_id: str
-    idempotency_key: str
+    merchant_id: str
+    idempotency_key: str  # the client's key
     status: str
     attempts: int  # including this one
     created_at: datetime
-    merchant_id: str
-    charge_key: str  # what the charge sent as Idempotency-Key, so what the lookup must send (migration 2)
+    charge_key: str  # the key the payment API was called with, so the one the lookup sends (migration 2)
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ UPDATE payments AS p
          LIMIT :batch
            FOR UPDATE SKIP LOCKED) AS due
  WHERE p.payment_id = due.payment_id
-RETURNING p.payment_id::text, p.idempotency_key, p.status, p.reconcile_attempts, p.created_at, p.merchant_id,
+RETURNING p.payment_id::text, p.merchant_id, p.idempotency_key, p.status, p.reconcile_attempts, p.created_at,
           COALESCE(p.charge_key, p.idempotency_key)
 """
 
@@ -138,7 +138,9 @@ class ReconcileStore:
 
     def claim(self, *, threshold_seconds: float, batch_size: int, lease_seconds: float) -> list[Claim]:
         rows = self._database.run(
-            lambda conn: conn.run(_CLAIM, lease=float(lease_seconds), threshold=float(threshold_seconds), batch=batch_size)
+            lambda conn: conn.run(
+                _CLAIM, lease=float(lease_seconds), threshold=float(threshold_seconds), batch=batch_size
+            )
         )
         claims = [Claim(*row) for row in rows]
         return sorted(claims, key=lambda c: (c.created_at, c.payment_id))
@@ -238,7 +240,9 @@ class Reconciler:
             if result.status in ("succeeded", "declined"):
                 record = self._service.finish(pid, result.status, result.reference)
                 report.reconciled.append(pid)
-                self._log("finished a pending payment", payment_id=pid, status=record["status"], attempts=claim.attempts)
+                self._log(
+                    "finished a pending payment", payment_id=pid, status=record["status"], attempts=claim.attempts
+                )
             elif claim.attempts >= self._settings.max_attempts:
                 reason = NEVER_CHARGED_REASON.format(attempts=claim.attempts)
                 record = self._service.finish(pid, "failed", None, reason)

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from platform_tools.guardrails import iam
 from platform_tools.guardrails.view import UNKNOWN, ResourceView, is_unknown
+from shared.components.data.audit_bucket import ACCESS_LOG_BUCKET_PURPOSE
 from shared.tagging import REQUIRED_TAGS
 
 
@@ -190,6 +191,8 @@ def encryption_at_rest_cmk(r: ResourceView, ctx: StackContext) -> Iterable[str]:
         rules = r.props.get("rules")
         if is_unknown(rules):
             return
+        if _is_access_log_target(r.props.get("bucket"), rules):
+            return
         if _missing(rules):
             yield "no encryption rule"
         for i, rule in enumerate(rules or []):
@@ -199,6 +202,17 @@ def encryption_at_rest_cmk(r: ResourceView, ctx: StackContext) -> Iterable[str]:
             if default.get("sseAlgorithm") not in ("aws:kms", "aws:kms:dsse", UNKNOWN):
                 yield f"rules[{i}].sseAlgorithm is {default.get('sseAlgorithm')!r}, not aws:kms"
             yield from _cmk_problem(default.get("kmsMasterKeyId"), f"rules[{i}].kmsMasterKeyId")
+
+
+def _is_access_log_target(bucket: Any, rules: Any) -> bool:
+    """S3 server access log targets accept SSE-S3 only (AWS: enable-server-access-logging): the
+    audit bucket's access-log bucket (named `...-audit-access-logs`) may use AES256 and nothing else."""
+    return (
+        isinstance(bucket, str)
+        and bucket.endswith(f"-{ACCESS_LOG_BUCKET_PURPOSE}")
+        and all(((rule or {}).get("applyServerSideEncryptionByDefault") or {}).get("sseAlgorithm") == "AES256" for rule in rules or [])
+        and bool(rules)
+    )
 
 
 def no_public_ingress(r: ResourceView, ctx: StackContext) -> Iterable[str]:
@@ -296,10 +310,14 @@ def destroyable(r: ResourceView, ctx: StackContext) -> Iterable[str]:
 
 
 def _references(sub: ResourceView, target: ResourceView, key: str, target_keys: Sequence[str]) -> bool:
-    """Does `sub.props[key]` name `target` (by physical name, id or ARN), or does `sub` depend on it?"""
+    """Does `sub.props[key]` name `target` (by physical name, id or ARN)? Only while that value is
+    unknown (a preview) does depending on `target` count: a known value naming another bucket does
+    not (the access-log bucket's policy depends on the audit bucket's ARN but belongs to its own)."""
     value = sub.props.get(key)
     names = {target.props.get(k) for k in target_keys} - {None, UNKNOWN}
-    return (value is not None and value in names) or target.urn in sub.depends_on
+    if value is not None and not is_unknown(value):
+        return value in names
+    return target.urn in sub.depends_on
 
 
 def _by_type(resources: Sequence[ResourceView], type_: str) -> list[ResourceView]:

@@ -9,6 +9,7 @@ way Pulumi does (`<logical name>-<7 hex>`).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import ipaddress
 import uuid
@@ -365,6 +366,7 @@ for _t in (
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
     "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:s3/bucketLogging:BucketLogging",
 ):
     HANDLERS[_t] = _by_bucket
 
@@ -424,6 +426,18 @@ def _alarm(inputs: State, logical: str, ident: Identity):
 def _dashboard(inputs: State, logical: str, ident: Identity):
     name = physical_name(inputs, "dashboardName", logical, ident)
     return name, {"dashboardName": name, "dashboardArn": f"arn:aws:cloudwatch::{ACCOUNT_ID}:dashboard/{name}"}
+
+
+# Bytes a RandomId draws. A real deploy draws new ones each time the resource is created (after a
+# destroy); tests change this salt to model that second creation.
+RANDOM_SALT = ""
+
+
+@handles("random:index/randomId:RandomId")
+def _random_id(inputs: State, logical: str, ident: Identity):
+    raw = bytes.fromhex(ident.hex(2 * int(inputs.get("byteLength") or 8), "random" + RANDOM_SALT))
+    b64url = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return b64url, {"hex": raw.hex(), "b64Url": b64url, "b64Std": base64.b64encode(raw).decode(), "dec": str(int.from_bytes(raw, "big"))}
 
 
 @handles("pulumi:providers:aws")

@@ -35,6 +35,11 @@ DECLARED_DIFFERENCES: Mapping[str, str] = {
     "aws:appautoscaling/policy:Policy": "DynamoDB billing mode (autoscaled)",
     "aws:cloudwatch/metricAlarm:MetricAlarm": "alarms enabled per environment",
     "aws:sns/topicSubscription:TopicSubscription": "alert e-mails per environment",
+    "random:index/randomId:RandomId": "Aurora final snapshot (auroraSkipFinalSnapshot)",
+}
+# Resources whose presence is an environment difference by design, by (normalized) name.
+DECLARED_NAME_DIFFERENCES: Mapping[re.Pattern[str], str] = {
+    re.compile(r"-aurora-monitoring-(role|policy)$"): "Enhanced Monitoring role (auroraMonitoringIntervalSeconds)",
 }
 # AWS ids (nat-0abc…, i-0abc…) and instance ordinals (aurora-1) in alarm names: one row per kind.
 _AWS_ID = re.compile(r"(?<![A-Za-z0-9])(nat|i|eni|vol|subnet)-[0-9a-f]{8,17}(?![A-Za-z0-9])")
@@ -190,7 +195,9 @@ def shape(plans: Mapping[str, EnvironmentPlan]) -> dict[tuple[str, str], dict[st
         counts[env] = Counter(
             (v.type, _normalize(v.name, suffix))
             for v in views
-            if v.type not in DECLARED_DIFFERENCES and not NAT_SPECIFIC.search(_normalize(v.name, suffix).replace("{env}", ""))
+            if v.type not in DECLARED_DIFFERENCES
+            and not NAT_SPECIFIC.search(_normalize(v.name, suffix).replace("{env}", ""))
+            and not any(p.search(_normalize(v.name, suffix)) for p in DECLARED_NAME_DIFFERENCES)
         )
     keys = set().union(*counts.values()) if counts else set()
     differences = {}
@@ -213,7 +220,7 @@ def print_matrix(console: Console, plans: Sequence[EnvironmentPlan]) -> dict[tup
     console.print(table)
     differences = shape(by_env)
     if not differences:
-        declared = ", ".join(sorted(set(DECLARED_DIFFERENCES.values())))
+        declared = ", ".join(sorted({*DECLARED_DIFFERENCES.values(), *DECLARED_NAME_DIFFERENCES.values()}))
         console.print(f"[green]shape: the resource graphs are the same[/green] apart from the declared differences ({declared}, NAT-specific resources)")
     else:
         console.print("[red]shape: undeclared differences between environments[/red]")

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 from payments.contract import IDEMPOTENCY_TABLE, TRANSACTIONS_TABLE
 
-from shared.components.data.audit_bucket import AuditBucket, AuditBucketArgs
+from shared.components.data.audit_bucket import ACCESS_LOG_BUCKET_PURPOSE, AuditBucket, AuditBucketArgs
 from shared.components.data.aurora import AuroraCluster, AuroraClusterArgs
 from shared.components.data.policies import kms_key_policy, to_json
 from shared.components.data.table import Capacity, DynamoTable, DynamoTableArgs
@@ -33,10 +33,11 @@ cluster_identifier = namer.name("aurora", NameKind.RDS_IDENTIFIER)
 instance_identifiers = tuple(namer.name(f"aurora-{n}", NameKind.RDS_IDENTIFIER) for n in range(1, config.aurora_instance_count + 1))
 subnet_group_name = namer.name("aurora-subnets", NameKind.RDS_IDENTIFIER)
 parameter_group_name = namer.name(f"{config.aurora_parameter_group_family}-cluster", NameKind.RDS_IDENTIFIER)
-final_snapshot_identifier = None if config.aurora_skip_final_snapshot else namer.name("aurora-final", NameKind.RDS_IDENTIFIER)
+monitoring_role_name = namer.name("aurora-monitoring-role", NameKind.IAM_ROLE)
 transactions_table_name = namer.name("transactions", NameKind.DYNAMODB_TABLE)
 idempotency_table_name = namer.name("idempotency", NameKind.DYNAMODB_TABLE)
 audit_bucket_name = namer.name("audit", NameKind.S3_BUCKET)
+audit_access_log_bucket_name = namer.name(ACCESS_LOG_BUCKET_PURPOSE, NameKind.S3_BUCKET)
 
 components = pulumi.ResourceOptions(providers=[provider])
 identity = aws.get_caller_identity_output(opts=invoke_options(provider))
@@ -78,7 +79,12 @@ aurora = AuroraCluster(
         log_retention_days=config.aurora_log_retention_days,
         performance_insights=config.aurora_performance_insights,
         performance_insights_retention_days=config.aurora_performance_insights_retention_days,
-        final_snapshot_identifier=final_snapshot_identifier,
+        take_final_snapshot=not config.aurora_skip_final_snapshot,
+        monitoring_interval_seconds=config.aurora_monitoring_interval_seconds,
+        monitoring_role_name=monitoring_role_name,
+        partition=partition.partition,
+        region=environment.region,
+        account_id=identity.account_id,
     ),
     opts=components,
 )
@@ -117,6 +123,9 @@ audit = AuditBucket(
         noncurrent_version_expiration_days=config.audit_noncurrent_version_expiration_days,
         abort_incomplete_upload_days=config.audit_abort_incomplete_upload_days,
         glacier_transition_days=config.audit_glacier_transition_days,
+        access_log_bucket_name=audit_access_log_bucket_name,
+        access_log_retention_days=config.audit_access_log_retention_days,
+        account_id=identity.account_id,
     ),
     opts=components,
 )

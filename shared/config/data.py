@@ -15,6 +15,8 @@ _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _ENGINE_VERSION = re.compile(r"^(1[1-9]|[2-9]\d)\.\d{1,2}$")
 # Performance Insights keeps 7 days free, or whole months (31-day multiples) up to 731 days.
 PERFORMANCE_INSIGHTS_RETENTION_DAYS = (7, *range(31, 31 * 23 + 1, 31), 731)
+# Enhanced Monitoring granularity RDS accepts (0 = off).
+MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
 
 # on-demand: PAY_PER_REQUEST; provisioned: fixed capacity; autoscaled: provisioned between min and max.
 BillingMode = Literal["on-demand", "provisioned", "autoscaled"]
@@ -30,6 +32,8 @@ class DataConfig(LayerConfig):
     aurora_performance_insights: bool = False
     aurora_performance_insights_retention_days: int = 7
     aurora_skip_final_snapshot: bool
+    # Enhanced Monitoring of every instance every N seconds (0: off, no monitoring role).
+    aurora_monitoring_interval_seconds: int = 0
     aurora_database_name: str = "payments"
     aurora_master_username: str = "payments_admin"
     aurora_log_retention_days: LogRetentionDays
@@ -45,6 +49,8 @@ class DataConfig(LayerConfig):
     audit_glacier_transition_days: int | None = Field(default=None, ge=1)
     audit_noncurrent_version_expiration_days: int = Field(ge=1)
     audit_abort_incomplete_upload_days: int = Field(default=7, ge=1)
+    # How long S3 server access logs of the audit bucket are kept in its access-log bucket.
+    audit_access_log_retention_days: int = Field(ge=1, le=3653)
 
     kms_deletion_window_days: int = Field(ge=7, le=30)
 
@@ -59,7 +65,10 @@ class DataConfig(LayerConfig):
     @classmethod
     def _engine_version(cls, value: str) -> str:
         if not _ENGINE_VERSION.match(value):
-            raise ValueError("expected an Aurora PostgreSQL major.minor version such as 17.9 (major 11 or later)")
+            raise ValueError(
+                "expected an Aurora PostgreSQL major.minor version such as 17.9 (major 11 or later): the minor is pinned "
+                "and upgraded through this key, see README 'After the first deploy'"
+            )
         return value
 
     @field_validator("aurora_performance_insights_retention_days")
@@ -67,6 +76,13 @@ class DataConfig(LayerConfig):
     def _pi_retention(cls, value: int) -> int:
         if value not in PERFORMANCE_INSIGHTS_RETENTION_DAYS:
             raise ValueError("Performance Insights keeps 7 days, a multiple of 31 days up to 713, or 731 days")
+        return value
+
+    @field_validator("aurora_monitoring_interval_seconds")
+    @classmethod
+    def _monitoring_interval(cls, value: int) -> int:
+        if value not in MONITORING_INTERVALS:
+            raise ValueError(f"Enhanced Monitoring intervals RDS accepts: {', '.join(map(str, MONITORING_INTERVALS))} (0 turns it off)")
         return value
 
     @property

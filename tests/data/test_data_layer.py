@@ -196,10 +196,36 @@ def test_postgresql_log_group_exists_before_the_cluster(data, config, key_arn):
 def test_final_snapshot_follows_the_stack_setting(data, config):
     cluster = data.one(CLUSTER)
     assert cluster.inputs["skipFinalSnapshot"] is config.aurora_skip_final_snapshot, cluster.urn
+    suffixes = data.of_type("random:index/randomId:RandomId")
     if config.aurora_skip_final_snapshot:
-        assert "finalSnapshotIdentifier" not in cluster.inputs, cluster.urn
+        assert "finalSnapshotIdentifier" not in cluster.inputs and not suffixes, cluster.urn
     else:
-        assert cluster.inputs["finalSnapshotIdentifier"] == f"acme-payments-{data.stack}-aurora-final", cluster.urn
+        # `<cluster>-final-<hex drawn once per cluster>`: never a fixed name (see tests/data/test_day2.py).
+        (suffix,) = suffixes
+        assert suffix.parent.endswith("AuroraCluster::acme-payments-" + data.stack + "-aurora"), suffix.urn
+        assert cluster.inputs["finalSnapshotIdentifier"] == f"acme-payments-{data.stack}-aurora-final-{suffix.outputs['hex']}", cluster.urn
+
+
+def test_enhanced_monitoring_follows_the_stack_file_with_a_role_only_rds_may_assume(data, config):
+    interval = config.aurora_monitoring_interval_seconds
+    roles = [r for r in data.of_type("aws:iam/role:Role") if "monitoring" in r.name]
+    for instance in data.of_type(INSTANCE):
+        assert instance.inputs["monitoringInterval"] == interval, instance.urn
+        assert instance.inputs["autoMinorVersionUpgrade"] is False, instance.urn
+        if interval:
+            (role,) = roles
+            assert instance.inputs["monitoringRoleArn"] == role.outputs["arn"], instance.urn
+        else:
+            assert "monitoringRoleArn" not in instance.inputs and not roles, instance.urn
+    assert {"dev": 0}.get(data.stack, interval) == interval and (data.stack == "dev" or interval > 0)
+    for role in roles:
+        (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+        assert statement["Principal"] == {"Service": "monitoring.rds.amazonaws.com"}, role.urn
+        assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}, role.urn
+        cluster = data.one(CLUSTER).inputs["clusterIdentifier"]
+        assert statement["Condition"]["ArnLike"] == {"aws:SourceArn": f"arn:aws:rds:us-east-1:123456789012:db:{cluster}-*"}, role.urn
+        (attachment,) = [a for a in data.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") if a.inputs["role"] == role.inputs["name"]]
+        assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole", attachment.urn
 
 
 def test_performance_insights_follow_the_stack_file_with_the_key(data, config, key_arn):
@@ -298,12 +324,19 @@ def test_prod_autoscales_between_5_and_100(plans):
 # --- S3 audit bucket --------------------------------------------------------------------------------------
 
 
+def _audit_bucket(data):
+    (bucket,) = [b for b in data.of_type(BUCKET) if b.inputs["bucket"] == f"acme-payments-{data.stack}-audit"]
+    return bucket
+
+
 def _bucket_child(data, type_suffix: str):
-    return data.one(f"aws:s3/{type_suffix}")
+    """The audit bucket's own configuration resource of this type (the access-log bucket has its own)."""
+    (child,) = [r for r in data.of_type(f"aws:s3/{type_suffix}") if r.inputs["bucket"] == _audit_bucket(data).id]
+    return child
 
 
 def test_audit_bucket_name_versioning_and_force_destroy(data):
-    bucket = data.one(BUCKET)
+    bucket = _audit_bucket(data)
     assert bucket.inputs["bucket"] == f"acme-payments-{data.stack}-audit", bucket.urn
     assert bucket.inputs["forceDestroy"] is True, bucket.urn
     for deprecated in ("versioning", "serverSideEncryptionConfiguration", "lifecycleRules", "policy", "acl"):
@@ -329,7 +362,7 @@ def test_audit_bucket_is_private_and_owner_enforced(data):
 
 
 def test_audit_bucket_policy_denies_requests_without_tls(data):
-    bucket = data.one(BUCKET)
+    bucket = _audit_bucket(data)
     policy_resource = _bucket_child(data, "bucketPolicy:BucketPolicy")
     policy = json.loads(policy_resource.inputs["policy"])
     arn = bucket.outputs["arn"]
@@ -353,7 +386,7 @@ def test_audit_lifecycle(data, config):
 
 def test_glacier_only_in_prod_after_90_days(plans):
     for stack, expected in (("dev", []), ("staging", []), ("prod", [{"days": 90, "storageClass": "GLACIER"}])):
-        lifecycle = plans[stack].layer("data").one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+        lifecycle = _bucket_child(plans[stack].layer("data"), "bucketLifecycleConfiguration:BucketLifecycleConfiguration")
         transitions = [t for r in lifecycle.inputs["rules"] for t in r.get("transitions", [])]
         assert transitions == expected, lifecycle.urn
 
@@ -366,3 +399,52 @@ def test_rds_is_asked_whether_the_engine_runs_on_the_instance_class(env_plan):
     classes = {i.inputs["instanceClass"] for i in data.of_type(INSTANCE)}
     assert lookup["engine"] == "aurora-postgresql" and lookup["engineVersion"] == cluster.inputs["engineVersion"], lookup
     assert classes == {lookup["instanceClass"]}, classes
+
+
+# --- audit bucket access logging, KMS confused-deputy guards ----------------------------------------
+
+
+def test_the_audit_bucket_logs_every_access_to_a_hardened_log_bucket(data, config):
+    buckets = {b.inputs["bucket"]: b for b in data.of_type(BUCKET)}
+    audit = buckets[f"acme-payments-{data.stack}-audit"]
+    logs = buckets[f"acme-payments-{data.stack}-audit-access-logs"]
+    (logging,) = data.of_type("aws:s3/bucketLogging:BucketLogging")
+    assert (logging.inputs["bucket"], logging.inputs["targetBucket"]) == (audit.id, logs.id), logging.urn
+    assert logging.inputs["targetPrefix"] == "audit-bucket/", logging.urn
+    assert logging.inputs["targetObjectKeyFormat"] == {"partitionedPrefix": {"partitionDateSource": "EventTime"}}, logging.urn
+
+    def of(type_: str):
+        (found,) = [r for r in data.of_type(f"aws:s3/{type_}") if r.inputs["bucket"] == logs.id]
+        return found
+
+    assert logs.inputs["forceDestroy"] is True, logs.urn
+    (rule,) = of("bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs["rules"]
+    assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}, "S3 log targets take SSE-S3 only"
+    assert of("bucketVersioning:BucketVersioning").inputs["versioningConfiguration"]["status"] == "Enabled"
+    block = of("bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    assert all(block[f] is True for f in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")), block
+    (expire,) = of("bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"]
+    assert expire["expiration"]["days"] == config.audit_access_log_retention_days, expire
+    policy = json.loads(of("bucketPolicy:BucketPolicy").inputs["policy"])
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    assert statements["DenyInsecureTransport"]["Effect"] == "Deny", policy
+    delivery = statements["S3ServerAccessLogsOfTheAuditBucket"]
+    assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"} and delivery["Action"] == "s3:PutObject", delivery
+    assert delivery["Resource"] == f"{logs.outputs['arn']}/audit-bucket/*", delivery
+    assert delivery["Condition"] == {"ArnLike": {"aws:SourceArn": audit.outputs["arn"]}, "StringEquals": {"aws:SourceAccount": "123456789012"}}
+    assert logging.urn.endswith("audit-access-logging") and logs.inputs["tags"]["Name"] == logs.inputs["bucket"]
+
+
+def test_every_service_statement_of_the_key_policy_is_scoped_to_this_account_and_environment(data):
+    policy = json.loads(data.one(KEY).inputs["policy"])
+    services = [s for s in policy["Statement"] if "Service" in s["Principal"]]
+    assert services, policy
+    prefix = f"acme-payments-{data.stack}-"
+    for statement in services:
+        condition = statement["Condition"]
+        if statement["Principal"]["Service"].startswith("logs."):
+            # CloudWatch Logs' documented guard is the encryption context: this environment's log groups.
+            assert all(prefix in arn for arn in condition["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]), statement
+        else:
+            assert condition["StringEquals"] == {"aws:SourceAccount": "123456789012"}, statement
+            assert condition["ArnLike"]["aws:SourceArn"] == f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{prefix}*", statement

@@ -298,3 +298,21 @@ def test_reconcile_settings_name_the_bad_variable(var, value, message):
     with pytest.raises(ConfigurationError) as caught:
         ReconcileSettings.from_env(environ)
     assert str(caught.value) == message
+
+
+def test_handler_fails_the_invocation_when_a_store_conflict_needs_a_human(reconcile_env, capsys):
+    from payments.handlers.reconcile import ReconciliationIncomplete, lambda_handler
+    from payments_testkit import TRANSACTIONS_TABLE_NAME
+
+    app = reconcile_env
+    k, _ = stuck_payment(app, "db.record_outcome")
+    pid = payment_id_for(MERCHANT_A, k)
+    app.pg_admin.run("UPDATE payments SET created_at = created_at - interval '1 hour'")
+    # someone wrote another record for this payment into the transaction log: never overwritten
+    app.dynamodb.put_item(TableName=TRANSACTIONS_TABLE_NAME, Item={"payment_id": {"S": pid}, "amount": {"N": "1"}})
+    capsys.readouterr()
+    with pytest.raises(ReconciliationIncomplete, match=r"1 payment\(s\) could not be finished: \['store_conflict'\]"):
+        lambda_handler({"job": "reconcile"}, FakeContext(function_name="payments-test-reconcile"))
+    metrics = emitted_metrics(capsys.readouterr().out)  # published all the same
+    assert metrics["PaymentsReconciled"] == 0 and metrics["PaymentsStillPending"] == 1
+    assert reconcile_columns(app, pid)["published"] is False and app.s3_records() == {}

@@ -74,8 +74,18 @@ def set_input(type_: str, key: str, value, where=lambda r: True) -> Callable[[En
     return mutate
 
 
+def audit_bucket(plan) -> PlannedResource:
+    return first(plan, BUCKET, lambda r: r.inputs.get("bucket") == f"acme-payments-{plan.environment}-audit")
+
+
 def bucket_urn(plan):
-    return first(plan, BUCKET).urn
+    return audit_bucket(plan).urn
+
+
+def of_audit_bucket(plan) -> Callable[[PlannedResource], bool]:
+    """A bucket part (policy, versioning, ...) of the audit bucket, not of its access-log bucket."""
+    bucket_id = audit_bucket(plan).id
+    return lambda r: r.inputs.get("bucket") == bucket_id
 
 
 def add_statement(statement):
@@ -114,21 +124,21 @@ def force_ssl_off(plan):
 
 
 def pab_flag_off(plan):
-    r = first(plan, PAB)
+    r = first(plan, PAB, of_audit_bucket(plan))
     r.inputs["restrictPublicBuckets"] = False
     return r.urn
 
 
 def drop_bucket_part(type_):
     def mutate(plan):
-        drop(plan, first(plan, type_))
+        drop(plan, first(plan, type_, of_audit_bucket(plan)))
         return bucket_urn(plan)
 
     return mutate
 
 
 def tls_deny_removed(plan):
-    r = first(plan, BUCKET_POLICY)
+    r = first(plan, BUCKET_POLICY, of_audit_bucket(plan))
     document = json.loads(r.inputs["policy"]) if isinstance(r.inputs["policy"], str) else r.inputs["policy"]
     document["Statement"] = [s for s in document["Statement"] if s.get("Effect") != "Deny"]
     r.inputs["policy"] = json.dumps(document)
@@ -136,13 +146,13 @@ def tls_deny_removed(plan):
 
 
 def versioning_suspended(plan):
-    r = first(plan, VERSIONING)
+    r = first(plan, VERSIONING, of_audit_bucket(plan))
     r.inputs["versioningConfiguration"] = {**r.inputs["versioningConfiguration"], "status": "Suspended"}
     return bucket_urn(plan)
 
 
 def sse_aes256(plan):
-    r = first(plan, SSE)
+    r = first(plan, SSE, of_audit_bucket(plan))
     r.inputs["rules"] = [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]
     return r.urn
 

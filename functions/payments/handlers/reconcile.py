@@ -82,14 +82,19 @@ def run_reconcile(context: Any) -> dict[str, Any]:
     logger.info("reconciliation run", extra=summary)
     if report.errors:
         logger.error("payments reconciliation cannot finish", extra={"errors": report.errors})
-        raise ReconciliationIncomplete(f"{len(report.errors)} payment(s) could not be finished: {sorted(set(report.errors.values()))}")
+        codes = sorted(set(report.errors.values()))
+        raise ReconciliationIncomplete(f"{len(report.errors)} payment(s) could not be finished: {codes}")
     return summary
 
 
 def run_consistency_check(day: date) -> dict[str, Any]:
     rt = runtime.get_runtime()
     check = ConsistencyCheck(
-        rt.database, lambda: rt.aws.dynamodb, lambda: rt.aws.s3, rt.settings.transactions_table, rt.settings.audit_bucket
+        rt.database,
+        lambda: rt.aws.dynamodb,
+        lambda: rt.aws.s3,
+        rt.settings.transactions_table,
+        rt.settings.audit_bucket,
     )
     report = check.run(day)
     for difference in report.differences[:MAX_LOGGED_DIFFERENCES]:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import json
+
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
+from shared.components.data.policies import ENHANCED_MONITORING_MANAGED_POLICY, enhanced_monitoring_trust_policy
 from shared.components.log_group import encrypted_log_group
 from shared.contracts import POSTGRES_PORT
 from shared.tagging import name_tag
@@ -27,6 +31,11 @@ def instance_zone(zones: list[str], index: int) -> str:
 def rds_log_group_name(cluster_identifier: str) -> str:
     """The log group RDS writes exported PostgreSQL logs to (created by us first, with retention and KMS)."""
     return f"/aws/rds/cluster/{cluster_identifier}/postgresql"
+
+
+def final_snapshot_name(cluster_identifier: str, suffix_hex: str) -> str:
+    """`<cluster>-final-<hex>`: an RDS snapshot identifier (letters, digits, hyphens) unique per cluster."""
+    return f"{cluster_identifier}-final-{suffix_hex}"
 
 
 # Cluster parameters: TLS only, and enough logging to audit DDL, connections and slow statements.
@@ -61,8 +70,15 @@ class AuroraClusterArgs:
     log_retention_days: int
     performance_insights: bool
     performance_insights_retention_days: int
-    # None: destroy deletes without a snapshot; else the identifier of the final snapshot.
-    final_snapshot_identifier: str | None
+    # False: destroy deletes without a snapshot. True: a final snapshot named
+    # `<cluster>-final-<8 hex>`, the suffix drawn once per cluster, so a later destroy of a
+    # redeployed environment never collides with an earlier snapshot.
+    take_final_snapshot: bool
+    monitoring_interval_seconds: int  # 0: Enhanced Monitoring off and no monitoring role
+    monitoring_role_name: str
+    partition: pulumi.Input[str]
+    region: str
+    account_id: pulumi.Input[str]
 
 
 RDS_CA_IDENTIFIER = "rds-ca-rsa2048-g1"
@@ -75,7 +91,12 @@ class AuroraCluster(pulumi.ComponentResource):
     the environment's key; the master password is generated and kept by RDS in Secrets Manager (never
     in config or state); IAM database authentication on; `rds.force_ssl=1`; not publicly accessible;
     PostgreSQL logs exported to a log group created here first (retention, KMS). Destroyable: no
-    deletion protection; a final snapshot only when `final_snapshot_identifier` is set.
+    deletion protection; a final snapshot only when asked, under a name unique to this cluster.
+
+    Day 2: the engine version is pinned to the configured minor and minor upgrades are off, so the
+    stack's `engineVersion` is what runs and AWS never moves it under the stack (see README "After
+    the first deploy"). Enhanced Monitoring, where on, uses a role only RDS may assume, for this
+    account's instances of this cluster.
     """
 
     cluster_identifier: pulumi.Output[str]
@@ -119,6 +140,35 @@ class AuroraCluster(pulumi.ComponentResource):
             tags=name_tag(args.parameter_group_name),
             opts=child,
         )
+        final_snapshot_identifier: pulumi.Input[str] | None = None
+        if args.take_final_snapshot:
+            # Drawn once when the cluster is created and kept in state: stable across `up`s, new after
+            # destroy -> deploy, so destroy -> deploy -> destroy never hits DBClusterSnapshotAlreadyExists.
+            suffix = random.RandomId(f"{name}-final-snapshot-suffix", byte_length=4, keepers={"cluster": args.cluster_identifier}, opts=child)
+            final_snapshot_identifier = suffix.hex.apply(lambda h: final_snapshot_name(args.cluster_identifier, h))
+
+        monitoring_role_arn: pulumi.Input[str] | None = None
+        if args.monitoring_interval_seconds:
+            # The role's trust names the instances by `<cluster identifier>-*`.
+            strays = [i for i in args.instance_identifiers if not i.startswith(f"{args.cluster_identifier}-")]
+            if strays:
+                raise ValueError(f"instance identifiers {strays} do not start with {args.cluster_identifier}-: the monitoring role would not trust them")
+            monitoring_role = aws.iam.Role(
+                f"{name}-monitoring-role",
+                name=args.monitoring_role_name,
+                description=f"RDS Enhanced Monitoring of {args.cluster_identifier}'s instances",
+                assume_role_policy=pulumi.Output.all(args.partition, args.account_id).apply(
+                    lambda v: json.dumps(enhanced_monitoring_trust_policy(v[0], args.region, v[1], args.cluster_identifier))
+                ),
+                tags=name_tag(args.monitoring_role_name),
+                opts=child,
+            )
+            attachment = aws.iam.RolePolicyAttachment(
+                f"{name}-monitoring-policy", role=monitoring_role.name, policy_arn=ENHANCED_MONITORING_MANAGED_POLICY, opts=child
+            )
+            # The instances may use the role only once it carries its permissions.
+            monitoring_role_arn = pulumi.Output.all(monitoring_role.arn, attachment.id).apply(lambda v: v[0])
+
         cluster = aws.rds.Cluster(
             f"{name}-cluster",
             cluster_identifier=args.cluster_identifier,
@@ -142,8 +192,8 @@ class AuroraCluster(pulumi.ComponentResource):
             copy_tags_to_snapshot=True,
             enabled_cloudwatch_logs_exports=["postgresql"],
             deletion_protection=False,
-            skip_final_snapshot=args.final_snapshot_identifier is None,
-            final_snapshot_identifier=args.final_snapshot_identifier,
+            skip_final_snapshot=not args.take_final_snapshot,
+            final_snapshot_identifier=final_snapshot_identifier,
             tags=name_tag(args.cluster_identifier),
             # RDS would otherwise create the log group itself, unencrypted and kept forever.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
@@ -159,6 +209,9 @@ class AuroraCluster(pulumi.ComponentResource):
             engine_version=args.engine_version,
             instance_class=args.instance_class,
             storage_type=STANDARD_STORAGE,
+            # Only true filters (as in the provider): ask that the class offers what the instances use.
+            supports_enhanced_monitoring=True if args.monitoring_interval_seconds else None,
+            supports_performance_insights=True if args.performance_insights else None,
             opts=pulumi.InvokeOptions(parent=self),
         )
 
@@ -180,7 +233,11 @@ class AuroraCluster(pulumi.ComponentResource):
                     # The functions verify the server against the RDS roots they ship
                     # (functions/payments/certs); pin the CA rather than take the default.
                     ca_cert_identifier=RDS_CA_IDENTIFIER,
-                    auto_minor_version_upgrade=True,
+                    # Pinned minor: RDS must not upgrade it under the stack (the next `up` would try
+                    # to go back down); upgrades go through auroraEngineVersion.
+                    auto_minor_version_upgrade=False,
+                    monitoring_interval=args.monitoring_interval_seconds,
+                    monitoring_role_arn=monitoring_role_arn,
                     promotion_tier=index,
                     copy_tags_to_snapshot=True,
                     performance_insights_enabled=args.performance_insights,
