@@ -189,11 +189,12 @@ def _teardown(c, name, confirm, local):
         "action": "create or delete",
         "name": "the ephemeral environment (stack) name, e.g. dev-pr42: it becomes every resource name's suffix",
         "from_": "create: the profile to copy (dev, staging or prod); every key its files do not set is read from it",
+        "cidr": "create: the VPC CIDR (default: the first free block of the profile's size in 10.0.0.0/8)",
         "confirm": "delete: the environment name, instead of typing it at the prompt (required without a terminal)",
         "local": LOCAL_HELP,
     },
 )
-def env(c, action, name, from_=None, confirm=None, local=False):
+def env(c, action, name, from_=None, cidr=None, confirm=None, local=False):
     """Ephemeral environments: `env create --name dev-pr42 --from dev` writes minimal stack files; `env delete` destroys and removes them."""
     from platform_tools.delivery.environments import EphemeralEnvironmentError, ephemeral_files, plan_create, write
 
@@ -201,7 +202,7 @@ def env(c, action, name, from_=None, confirm=None, local=False):
         if action == "create":
             if not from_:
                 raise EphemeralEnvironmentError("create needs --from PROFILE (dev, staging or prod)")
-            files = plan_create(name, from_)
+            files = plan_create(name, from_, cidr=cidr)
             write(files)
             for path in files.files:
                 console.print(f"wrote {path.relative_to(path.parents[2])}", markup=False)

@@ -75,8 +75,26 @@ def _layers(directory: Path) -> list[str]:
     return [c.project for c in LAYERS if (directory / c.project / "__main__.py").exists()]
 
 
-def plan_create(name: str, profile: str, projects_dir: Path | None = None) -> EphemeralFiles:
-    """The stack files `env create` writes, after every check; nothing is written here."""
+def check_cidr(cidr: str, taken: Iterable[str]) -> str:
+    """A requested VPC CIDR: a network inside the pool that overlaps no other stack's."""
+    try:
+        network = ipaddress.ip_network(cidr, strict=True)
+    except ValueError:
+        raise EphemeralEnvironmentError(f"--cidr {cidr!r} is not an IPv4 network in CIDR notation, e.g. 10.42.0.0/16") from None
+    if not network.subnet_of(CIDR_POOL):  # type: ignore[arg-type]
+        raise EphemeralEnvironmentError(f"--cidr {cidr} must be inside {CIDR_POOL}")
+    for other in taken:
+        try:
+            if network.overlaps(ipaddress.ip_network(other, strict=False)):
+                raise EphemeralEnvironmentError(f"--cidr {cidr} overlaps {other} of another stack; omit --cidr to get a free one")
+        except ValueError:
+            continue
+    return cidr
+
+
+def plan_create(name: str, profile: str, projects_dir: Path | None = None, cidr: str | None = None) -> EphemeralFiles:
+    """The stack files `env create` writes, after every check; nothing is written here. Without
+    `cidr`, the VPC gets the first free block of the profile's prefix length."""
     directory = projects_dir or PROJECTS_DIR
     profiles = read_environments_file().profiles
     if profile not in profiles:
@@ -96,12 +114,12 @@ def plan_create(name: str, profile: str, projects_dir: Path | None = None) -> Ep
             taken = []
             for path in sorted(folder.glob("Pulumi.*.yaml")):
                 stack = path.name[len("Pulumi.") : -len(".yaml")]
-                cidr = (stack_file_config(folder, project, stack) or {}).get(CIDR_KEY)
-                if cidr:
-                    taken.append(str(cidr))
+                existing = (stack_file_config(folder, project, stack) or {}).get(CIDR_KEY)
+                if existing:
+                    taken.append(str(existing))
             profile_cidr = (stack_file_config(folder, project, profile) or {}).get(CIDR_KEY)
             prefix = ipaddress.ip_network(str(profile_cidr), strict=False).prefixlen if profile_cidr else 16
-            extra[CIDR_KEY] = free_cidr(taken, prefix)
+            extra[CIDR_KEY] = check_cidr(cidr, taken) if cidr else free_cidr(taken, prefix)
         files[target] = stack_file_text(name, profile, extra)
     return EphemeralFiles(name, profile, files)
 

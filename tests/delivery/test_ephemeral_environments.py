@@ -69,6 +69,16 @@ def test_create_refuses_bad_names_and_profiles(projects, name, profile, message)
         plan_create(name, profile, projects)
 
 
+def test_a_requested_cidr_is_checked_against_every_stack(projects):
+    assert plan_create("dev-pr9", "dev", projects, cidr="10.142.0.0/16").files[projects / "network" / "Pulumi.dev-pr9.yaml"].endswith(
+        "network:vpcCidr: 10.142.0.0/16\n"
+    )
+    with pytest.raises(EphemeralEnvironmentError, match="overlaps 10.3.0.0/16 of another stack"):
+        plan_create("dev-pr9", "dev", projects, cidr="10.3.128.0/17")
+    with pytest.raises(EphemeralEnvironmentError, match="not an IPv4 network"):
+        plan_create("dev-pr9", "dev", projects, cidr="10.3.0.1/16")
+
+
 def test_free_cidr_skips_every_overlap():
     assert free_cidr(["10.0.0.0/16", "10.1.0.0/16", "10.2.0.0/15"], 16) == "10.4.0.0/16"
     assert free_cidr(["10.0.0.0/9"], 16) == "10.128.0.0/16"

@@ -213,7 +213,8 @@ def test_two_runs_at_once_finish_each_payment_once(app):
     assert errors == []
     first, second = (set(r.claimed) for r in reports)
     assert first.isdisjoint(second) and first | second == {payment_id_for(MERCHANT_A, k) for k in keys}
-    assert sorted(len(r.claimed) for r in reports) == [10, 20]
+    # each within its batch; how the 30 split depends on how the two scans interleave
+    assert all(len(r.claimed) <= 20 for r in reports) and len(first) + len(second) == 30
     assert len(reports[0].reconciled) + len(reports[1].reconciled) == 30
     assert all(app.stub.lookups[payment_id_for(MERCHANT_A, k)] == 1 and app.stub.charges[payment_id_for(MERCHANT_A, k)] == 1 for k in keys)
     for k in keys:
