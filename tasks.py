@@ -10,8 +10,10 @@ import sys
 from invoke import Exit, task
 from rich.console import Console
 
-# Piped output (CI logs, files) gets wide tables instead of rich's 80-column default.
-console = Console(width=None if sys.stdout.isatty() else 160)
+from platform_tools.text import make_console
+
+# The terminal's width; piped (CI logs, files), COLUMNS or 120. Data prints verbatim (no emoji codes).
+console = make_console()
 ENV_HELP = "dev, staging, prod, or all (plan only); any other value is the name of an ephemeral stack"
 
 

@@ -67,6 +67,15 @@ class ComputeOutputs:
     LOG_GROUP_NAMES = "logGroupNames"
     DLQ_ARN = "deadLetterQueueArn"
     DLQ_NAME = "deadLetterQueueName"
+    # The payment API (issue 18) and the OAuth server merchants get its tokens from.
+    API_URL = "apiUrl"  # base URL; routes are payments.contract.ROUTES under it
+    API_ID = "apiId"
+    API_STAGE = "apiStage"
+    API_ACCESS_LOG_GROUP = "apiAccessLogGroupName"
+    TOKEN_URL = "tokenUrl"  # POST grant_type=client_credentials here
+    TOKEN_ISSUER = "tokenIssuer"  # the access tokens' `iss`
+    MERCHANT_CLIENT_IDS = "merchantClientIds"  # merchant name -> app client id (= the merchant id)
+    MERCHANT_CLIENT_SECRETS = "merchantClientSecrets"  # secret output: merchant name -> client secret
 
 
 class ObservabilityOutputs:
@@ -156,6 +165,9 @@ OBSERVABILITY = LayerContract(
                 ComputeOutputs.FUNCTION_NAMES,
                 ComputeOutputs.FUNCTION_TIMEOUTS,
                 ComputeOutputs.DLQ_NAME,
+                ComputeOutputs.API_ID,
+                ComputeOutputs.API_STAGE,
+                ComputeOutputs.API_ACCESS_LOG_GROUP,
             ),
         }
     ),

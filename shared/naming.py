@@ -42,6 +42,16 @@ class NameKind(Enum):
     LAUNCH_TEMPLATE = NameRule(128, r"[A-Za-z0-9().\/_-]+", "letters, digits and ()./_-", min_length=3)
     AUTOSCALING_GROUP = NameRule(255, r"[^\x00-\x1f:]+", "printable characters except ':'")
     EC2_TAG_NAME = NameRule(255, r".+", "any characters")
+    HTTP_API = NameRule(128, r"[A-Za-z0-9_.-]+", "letters, digits, '_', '.' and '-'")
+    COGNITO_USER_POOL = NameRule(128, r"[\w\s+=,.@-]+", "letters, digits, spaces and +=,.@_-")
+    COGNITO_CLIENT = NameRule(128, r"[\w\s+=,.@-]+", "letters, digits, spaces and +=,.@_-")
+    # The hosted domain prefix (<prefix>.auth.<region>.amazoncognito.com): Cognito refuses the
+    # reserved words aws, amazon and cognito anywhere in it.
+    COGNITO_DOMAIN = NameRule(
+        63,
+        r"(?!.*(?:aws|amazon|cognito))[a-z0-9](?:[a-z0-9-]*[a-z0-9])?",
+        "lowercase letters, digits and hyphens, not starting or ending with a hyphen, without 'aws', 'amazon' or 'cognito'",
+    )
 
 
 class NamingError(ValueError):

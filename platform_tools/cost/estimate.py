@@ -16,10 +16,12 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from platform_tools.guardrails.view import ResourceView, views_of
 from shared.paths import REPO_ROOT
 from platform_tools.plan.engine import EnvironmentPlan
+from platform_tools.text import cell, fixed, line
 from shared.yamlfile import read_yaml
 
 PRICE_FILE = REPO_ROOT / "data" / "prices-us-east-1.yaml"
@@ -96,7 +98,7 @@ class _Lines:
 
     def usage(self, r: ResourceView, item: str, name: str, key: str, scale: float = 1.0, per: str = "") -> None:
         value = self.table.assume(self.profile, name)
-        self.add(r, item, value * scale, key, assumption=f"{name}={value:g}{per}")
+        self.add(r, item, value * scale, key, assumption=f"{name}={fixed(value)}{per}")
 
 
 def _by_type(views: Sequence[ResourceView], type_: str) -> list[ResourceView]:
@@ -133,10 +135,10 @@ def estimate_layer(layer: str, views: Sequence[ResourceView], profile: str, tabl
         template = next((t for t in templates if t.urn in r.depends_on), templates[0] if len(templates) == 1 else None)
         count = _num(r.props.get("desiredCapacity"), _num(r.props.get("minSize"), 1))
         instance_type = str(template.props.get("instanceType")) if template else "unknown"
-        out.add(r, f"NAT instance {instance_type} × {count:g}", h * count, "ec2-instance-hour", instance_type)
+        out.add(r, f"NAT instance {instance_type} × {fixed(count)}", h * count, "ec2-instance-hour", instance_type)
         interfaces = (template.props.get("networkInterfaces") if template else None) or []
         if any(isinstance(i, Mapping) and str(i.get("associatePublicIpAddress")).lower() == "true" for i in interfaces):
-            out.add(r, f"NAT instance public IPv4 × {count:g}", h * count, "public-ipv4-hour")
+            out.add(r, f"NAT instance public IPv4 × {fixed(count)}", h * count, "public-ipv4-hour")
     for r in _by_type(views, "aws:ec2/instance:Instance"):
         out.add(r, f"EC2 instance {r.props.get('instanceType')}", h, "ec2-instance-hour", str(r.props.get("instanceType")))
         if r.props.get("associatePublicIpAddress") is True:
@@ -164,8 +166,8 @@ def estimate_layer(layer: str, views: Sequence[ResourceView], profile: str, tabl
 
     for r in _by_type(views, "aws:dynamodb/table:Table"):
         if r.props.get("billingMode") == "PROVISIONED":
-            out.add(r, f"DynamoDB read capacity {_num(r.props.get('readCapacity')):g} RCU", _num(r.props.get("readCapacity")) * h, "dynamodb-rcu-hour")
-            out.add(r, f"DynamoDB write capacity {_num(r.props.get('writeCapacity')):g} WCU", _num(r.props.get("writeCapacity")) * h, "dynamodb-wcu-hour")
+            out.add(r, f"DynamoDB read capacity {fixed(_num(r.props.get('readCapacity')))} RCU", _num(r.props.get("readCapacity")) * h, "dynamodb-rcu-hour")
+            out.add(r, f"DynamoDB write capacity {fixed(_num(r.props.get('writeCapacity')))} WCU", _num(r.props.get("writeCapacity")) * h, "dynamodb-wcu-hour")
         else:
             out.usage(r, "DynamoDB on-demand reads", "dynamodbReadRequestMillions", "dynamodb-read-request-million", per="M")
             out.usage(r, "DynamoDB on-demand writes", "dynamodbWriteRequestMillions", "dynamodb-write-request-million", per="M")
@@ -180,8 +182,8 @@ def estimate_layer(layer: str, views: Sequence[ResourceView], profile: str, tabl
         duration_ms = table.assume(profile, "lambdaAverageDurationMs")
         memory_gb = _num(r.props.get("memorySize"), 128) / 1024
         arm = "arm64" in (r.props.get("architectures") or [])
-        basis = f"lambdaInvocationsPerFunction={invocations:g}, lambdaAverageDurationMs={duration_ms:g}"
-        out.add(r, f"Lambda compute {memory_gb * 1024:g} MB", invocations * duration_ms / 1000 * memory_gb,
+        basis = f"lambdaInvocationsPerFunction={fixed(invocations)}, lambdaAverageDurationMs={fixed(duration_ms)}"
+        out.add(r, f"Lambda compute {fixed(memory_gb * 1024)} MB", invocations * duration_ms / 1000 * memory_gb,
                 "lambda-gb-second-arm" if arm else "lambda-gb-second-x86", assumption=basis)
         out.add(r, "Lambda requests", invocations / 1_000_000, "lambda-request-million", assumption=basis)
 
@@ -202,41 +204,64 @@ def total(lines: Sequence[CostLine]) -> float:
     return round(sum(line.monthly for line in lines), 2)
 
 
-def lines_table(environment: str, lines: Sequence[CostLine]) -> Table:
-    table = Table(title=f"estimated monthly cost / {environment} (us-east-1 on-demand, USD)", title_justify="left")
-    for column, justify in (("layer", "left"), ("resource", "left"), ("item", "left"), ("quantity", "right"), ("unit", "left"), ("unit price", "right"), ("monthly", "right"), ("assumption", "left")):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
-    for line in lines:
-        price = "n/a" if line.unit_price is None else f"{line.unit_price:g}"
-        table.add_row(line.layer, line.resource, line.item, f"{line.quantity:,.4g}", line.unit, price, f"{line.monthly:,.2f}", line.assumption or "")
+MONTHLY_WIDTH = 12  # "1,234,567.89"
+TABLE_CHROME = 10  # four borders and three cells' padding
+
+
+def _money(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def lines_table(environment: str, lines: Sequence[CostLine], width: int = 120) -> Table:
+    """Every line of one environment, grouped by layer. Three columns that fit 80 terminal columns:
+    what (resource name, item, assumption), how much (quantity × unit price) and the monthly sum.
+    Names are never cut (they fold onto the next line) and numbers are in plain fixed notation."""
+    table = Table(title=cell(f"estimated monthly cost / {environment} (us-east-1 on-demand, USD)", "bold"), title_justify="left")
+    room = max(width - TABLE_CHROME - MONTHLY_WIDTH, 40)
+    table.add_column("resource · item · assumption", overflow="fold", width=room - room * 2 // 5)
+    table.add_column("quantity × unit price", overflow="fold", width=room * 2 // 5)
+    table.add_column("monthly", justify="right", width=MONTHLY_WIDTH)
+    layers = list(dict.fromkeys(line.layer for line in lines))
+    for layer in layers:
+        of_layer = [line for line in lines if line.layer == layer]
+        table.add_row(cell(layer, "bold"), "", cell(_money(total(of_layer)), "bold"))
+        for line in of_layer:
+            what = Text.assemble(cell(line.resource), "\n", cell(line.item, "cyan"))
+            if line.assumption:
+                what.append_text(cell(f"\nassumes {line.assumption}", "dim"))
+            price = "no price" if line.unit_price is None else fixed(line.unit_price)
+            table.add_row(what, cell(f"{fixed(line.quantity)} {line.unit}\n× {price}"), cell(_money(line.monthly)))
+        if layer != layers[-1]:
+            table.add_section()
     return table
 
 
 def summary_table(estimates: Mapping[str, Sequence[CostLine]]) -> Table:
+    """Layers down, environments across (three environments fit 80 columns; eight layer columns would not)."""
     layers: list[str] = []
     for lines in estimates.values():
-        for line in lines:
-            if line.layer not in layers:
-                layers.append(line.layer)
-    table = Table(title="estimated monthly cost per environment and layer (USD)", title_justify="left")
-    table.add_column("environment")
+        for line_ in lines:
+            if line_.layer not in layers:
+                layers.append(line_.layer)
+    table = Table(title=cell("estimated monthly cost per environment and layer (USD)", "bold"), title_justify="left")
+    table.add_column("")
+    for env in estimates:
+        table.add_column(cell(env), justify="right")
     for layer in layers:
-        table.add_column(layer, justify="right")
-    table.add_column("fixed", justify="right")
-    table.add_column("usage-based", justify="right")
-    table.add_column("total", justify="right")
-    for env, lines in estimates.items():
-        per_layer = [total([l for l in lines if l.layer == layer]) for layer in layers]
-        fixed = total([l for l in lines if l.assumption is None])
-        table.add_row(env, *(f"{v:,.2f}" for v in per_layer), f"{fixed:,.2f}", f"{total(lines) - fixed:,.2f}", f"{total(lines):,.2f}")
+        table.add_row(cell(layer), *(_money(total([l for l in lines if l.layer == layer])) for lines in estimates.values()))
+    table.add_section()
+    fixed_parts = [total([l for l in lines if l.assumption is None]) for lines in estimates.values()]
+    table.add_row("fixed", *(_money(v) for v in fixed_parts))
+    table.add_row("usage-based", *(_money(total(lines) - f) for lines, f in zip(estimates.values(), fixed_parts)))
+    table.add_row(cell("total", "bold"), *(cell(_money(total(lines)), "bold") for lines in estimates.values()))
     return table
 
 
 def print_estimates(console: Console, estimates: Mapping[str, Sequence[CostLine]], details: bool = True) -> None:
     if details:
         for env, lines in estimates.items():
-            console.print(lines_table(env, lines))
+            console.print(lines_table(env, lines, console.width))
     console.print(summary_table(estimates))
     unpriced = sorted({l.unit for lines in estimates.values() for l in lines if l.unit_price is None})
     for unit in unpriced:
-        console.print(f"[yellow]unpriced[/yellow] {unit}: add it to {PRICE_FILE.relative_to(REPO_ROOT)}")
+        console.print(line(("unpriced", "yellow"), f" {unit}: add it to {PRICE_FILE.relative_to(REPO_ROOT)}"))

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.table import Table
 
+from platform_tools.text import cell, column_widths, line
+
 from platform_tools.guardrails.context import NAT_MODE_KEY, NETWORK_PROJECT, context_for, declared_nat_mode_from_stack_file
 from platform_tools.guardrails.rules import RULES, Rule, Violation, evaluate
 from platform_tools.guardrails.view import views_of
@@ -41,24 +43,25 @@ def check_environment(plan: EnvironmentPlan, rules: Sequence[Rule] = RULES) -> l
     return [check_layer(layer, nat_mode, rules) for layer in plan.layers]
 
 
-def results_table(environment: str, results: list[LayerResult]) -> Table:
-    table = Table(title=f"guardrails / {environment}", title_justify="left")
-    table.add_column("rule", style="cyan", no_wrap=True)
-    for result in results:
-        table.add_column(f"{result.project} ({result.resources})", justify="center")
+def results_table(environment: str, results: list[LayerResult], width: int = 120) -> Table:
+    table = Table(title=cell(f"guardrails / {environment}", "bold"), title_justify="left")
+    widths = column_widths(width, max(len(rule.id) for rule in RULES), len(results), share=0.45, least=8)
+    table.add_column("rule", style="cyan", overflow="fold", width=widths[0])
+    for result, column_width in zip(results, widths[1:]):
+        table.add_column(cell(f"{result.project} ({result.resources})"), justify="center", overflow="fold", width=column_width)
     for rule in RULES:
         cells = []
         for result in results:
             count = Counter(v.rule for v in result.violations)[rule.id]
             cells.append("[green]pass[/green]" if not count else f"[red]{count} violation(s)[/red]")
-        table.add_row(rule.id, *cells)
+        table.add_row(cell(rule.id), *cells)
     return table
 
 
 def print_results(console: Console, environment: str, results: list[LayerResult]) -> int:
     """Prints the rule × layer table and every violation; returns the number of violations."""
-    console.print(results_table(environment, results))
+    console.print(results_table(environment, results, console.width))
     violations = [v for r in results for v in r.violations]
     for v in violations:
-        console.print(f"[red]{v.rule}[/red] {v.urn}\n    {v.message}")
+        console.print(line((v.rule, "red"), f" {v.urn}\n    {v.message}"))
     return len(violations)

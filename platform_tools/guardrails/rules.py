@@ -81,6 +81,8 @@ POLICY_ATTACHMENTS = (
     "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
 )
 FUNCTION = "aws:lambda/function:Function"
+API_ROUTE = "aws:apigatewayv2/route:Route"
+LAMBDA_PERMISSION = "aws:lambda/permission:Permission"
 VPC = "aws:ec2/vpc:Vpc"
 NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
 # The platform runs no EC2 compute other than the NAT instance, so any of these is NAT machinery.
@@ -116,6 +118,12 @@ PHYSICAL_NAME_KEYS: Mapping[str, str] = {
     "aws:ec2/launchTemplate:LaunchTemplate": "name",
     "aws:autoscaling/group:Group": "name",
     "aws:secretsmanager/secret:Secret": "name",
+    "aws:apigatewayv2/api:Api": "name",
+    "aws:apigatewayv2/authorizer:Authorizer": "name",
+    "aws:cognito/userPool:UserPool": "name",
+    "aws:cognito/userPoolClient:UserPoolClient": "name",
+    "aws:cognito/userPoolDomain:UserPoolDomain": "domain",
+    LAMBDA_PERMISSION: "statementId",
 }
 
 PUBLIC_CIDRS = ("0.0.0.0/0",)
@@ -306,6 +314,58 @@ def destroyable(r: ResourceView, ctx: StackContext) -> Iterable[str]:
         yield "Object Lock in COMPLIANCE mode makes the bucket undeletable until retention expires"
 
 
+AUTHENTICATED_ROUTE_TYPES = ("JWT", "AWS_IAM", "CUSTOM")
+
+
+def api_routes_authenticated(r: ResourceView, ctx: StackContext) -> Iterable[str]:
+    if r.type != API_ROUTE:
+        return
+    kind = r.props.get("authorizationType")
+    if is_unknown(kind):
+        return
+    if kind not in AUTHENTICATED_ROUTE_TYPES:
+        yield f"route {r.props.get('routeKey')!r} has authorizationType {kind or 'NONE'!r}: anyone can call it; use JWT, AWS_IAM or CUSTOM"
+        return
+    if kind in ("JWT", "CUSTOM") and _missing(r.props.get("authorizerId")):
+        yield f"route {r.props.get('routeKey')!r}: authorizationType {kind} without an authorizerId"
+    if kind == "JWT" and _missing(r.props.get("authorizationScopes")):
+        yield f"route {r.props.get('routeKey')!r}: a JWT route without authorizationScopes accepts any token of the issuer (ID tokens too)"
+
+
+def execute_api_scope_problem(source_arn: str) -> str | None:
+    """Why an API Gateway `lambda.Permission` source ARN is not scoped to one API and route, or None.
+
+    `arn:aws:execute-api:<region>:<account>:<api id>/<stage>/<METHOD>/<path>`: the API id must be
+    named, and the method or the path too; `<api>/*`, `<api>/*/*` and `<api>/*/*/*` admit every
+    route of the API (and any route added later).
+    """
+    parts = source_arn.split(":", 5)
+    if len(parts) != 6 or parts[2] != "execute-api":
+        return f"sourceArn {source_arn!r} is not an execute-api ARN"
+    api_id, *rest = parts[5].split("/")
+    if api_id in ("", "*"):
+        return f"sourceArn {source_arn!r} admits every API of the account"
+    method = rest[1] if len(rest) > 1 else ""
+    path = "/".join(rest[2:])
+    if method in ("", "*") and path in ("", "*"):
+        return f"sourceArn {source_arn!r} ends in a bare wildcard: every route of the API may invoke the function"
+    return None
+
+
+def lambda_permission_scoped(r: ResourceView, ctx: StackContext) -> Iterable[str]:
+    if r.type != LAMBDA_PERMISSION:
+        return
+    principal, source_arn = r.props.get("principal"), r.props.get("sourceArn")
+    if is_unknown(principal) or is_unknown(source_arn):
+        return
+    if isinstance(principal, str) and principal.endswith(".amazonaws.com") and _missing(source_arn):
+        yield f"no sourceArn: any {principal} resource, in any account, may invoke the function"
+    elif principal == "apigateway.amazonaws.com" and isinstance(source_arn, str):
+        problem = execute_api_scope_problem(source_arn)
+        if problem:
+            yield problem
+
+
 # --- stack rules ------------------------------------------------------------------------------------
 
 
@@ -407,6 +467,8 @@ RULES: tuple[Rule, ...] = (
     Rule("aurora-backups", "RDS instances must have automated backups with a retention period (seed constraint)", "resource", aurora_backups),
     Rule("aurora-tls-forced", "Aurora forces TLS: the cluster parameter group sets rds.force_ssl=1 (PCI DSS 4.2.1)", "stack", aurora_tls_forced),
     Rule("destroyable", "All resources must be destroyable: no protect, retainOnDelete or deletion protection (seed constraint)", "resource", destroyable),
+    Rule("api-routes-authenticated", "Every API Gateway route authenticates its caller (JWT with scopes, IAM or a custom authorizer), failing closed (issue 18; PCI DSS 8.2)", "resource", api_routes_authenticated),
+    Rule("lambda-permission-scoped", "A lambda.Permission for a service names its source; for API Gateway, one API and route, not a wildcard (confused deputy, issue 18)", "resource", lambda_permission_scoped),
     Rule("nat-instances-where-declared", "NAT gateways for production/staging, NAT instances for development, as the network layer declares (seed)", "stack", nat_instances_where_declared),
 )
 RULES_BY_ID: Mapping[str, Rule] = {r.id: r for r in RULES}

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from invoke import Context, Result
+from rich.text import Text
 from rich.console import Console
 from rich.table import Table
 
@@ -236,7 +237,7 @@ class Orchestrator:
         if not stale:
             return
         for item in stale:
-            self.console.print(f"[yellow]stale: {item.describe(self.env)}[/]")
+            self.console.print(Text(f"stale: {item.describe(self.env)}", style="yellow"))
         projects = [c for c in LAYERS if c.project in {item.project for item in stale}]
         if offer and not self.options.yes and self._confirm(f"Update {self._names(projects)} now?"):
             self._order = tuple(contract.project for contract in projects)

@@ -428,6 +428,198 @@ def _dashboard(inputs: State, logical: str, ident: Identity):
     return name, {"dashboardName": name, "dashboardArn": f"arn:aws:cloudwatch::{ACCOUNT_ID}:dashboard/{name}"}
 
 
+# --- payment API: API Gateway v2 (HTTP API) and Cognito (issue 18; one block, kept together) -------
+# Ids and formats as AWS returns them: API/route/integration/authorizer ids are lowercase
+# alphanumerics (10/7/7/6), a user pool id is `<region>_<9 alphanumerics>`, an app client id 26
+# lowercase alphanumerics. Inputs AWS or the provider would refuse raise `ResourceRefused`.
+
+_HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
+_RESERVED_COGNITO_WORDS = ("aws", "amazon", "cognito")
+_STANDARD_OAUTH_SCOPES = ("openid", "email", "phone", "profile", "aws.cognito.signin.user.admin")
+
+
+def _refuse(type_: str, logical: str, message: str) -> ResourceRefused:
+    return ResourceRefused(f"{type_} {logical!r}: {message}")
+
+
+def _mixed_alnum(ident: Identity, length: int, salt: str) -> str:
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    value = int(digest(ident.seed, salt), 16)
+    out = []
+    for _ in range(length):
+        value, r = divmod(value, len(alphabet))
+        out.append(alphabet[r])
+    return "".join(out)
+
+
+@handles("aws:apigatewayv2/api:Api")
+def _http_api(inputs: State, logical: str, ident: Identity):
+    if inputs.get("protocolType") not in ("HTTP", "WEBSOCKET"):
+        raise _refuse("Api", logical, f"protocolType {inputs.get('protocolType')!r} is not HTTP or WEBSOCKET")
+    api_id = ident.alnum(10, "api")
+    scheme = "https" if inputs["protocolType"] == "HTTP" else "wss"
+    return api_id, {
+        "name": physical_name(inputs, "name", logical, ident),
+        "arn": f"arn:{PARTITION}:apigateway:{REGION}::/apis/{api_id}",
+        "apiEndpoint": f"{scheme}://{api_id}.execute-api.{REGION}.amazonaws.com",
+        "executionArn": arn("execute-api", api_id),
+        "apiKeySelectionExpression": inputs.get("apiKeySelectionExpression") or "$request.header.x-api-key",
+        "routeSelectionExpression": inputs.get("routeSelectionExpression") or "$request.method $request.path",
+        "disableExecuteApiEndpoint": bool(inputs.get("disableExecuteApiEndpoint")),
+        "ipAddressType": inputs.get("ipAddressType") or "ipv4",
+    }
+
+
+@handles("aws:apigatewayv2/authorizer:Authorizer")
+def _http_api_authorizer(inputs: State, logical: str, ident: Identity):
+    kind = inputs.get("authorizerType")
+    if kind not in ("JWT", "REQUEST"):
+        raise _refuse("Authorizer", logical, f"authorizerType {kind!r} is not JWT or REQUEST")
+    if kind == "JWT":
+        jwt = inputs.get("jwtConfiguration") or {}
+        if not str(jwt.get("issuer", "")).startswith("https://"):
+            raise _refuse("Authorizer", logical, "a JWT authorizer needs jwtConfiguration.issuer, an https:// URL")
+        if not jwt.get("audiences"):
+            raise _refuse("Authorizer", logical, "a JWT authorizer needs at least one jwtConfiguration.audiences entry")
+        if not inputs.get("identitySources"):
+            raise _refuse("Authorizer", logical, "a JWT authorizer needs identitySources (e.g. $request.header.Authorization)")
+    return ident.alnum(6, "authorizer"), {}
+
+
+@handles("aws:apigatewayv2/integration:Integration")
+def _http_api_integration(inputs: State, logical: str, ident: Identity):
+    kind = inputs.get("integrationType")
+    if kind == "AWS_PROXY":
+        uri = str(inputs.get("integrationUri") or "")
+        if not (uri.startswith(f"arn:{PARTITION}:lambda:") or (uri.startswith(f"arn:{PARTITION}:apigateway:") and uri.endswith("/invocations"))):
+            raise _refuse("Integration", logical, f"integrationUri {uri!r} is not a Lambda function ARN or invoke ARN")
+        if inputs.get("payloadFormatVersion", "1.0") not in ("1.0", "2.0"):
+            raise _refuse("Integration", logical, "payloadFormatVersion must be 1.0 or 2.0")
+    if kind != "MOCK" and not inputs.get("integrationMethod"):
+        raise _refuse("Integration", logical, "integrationMethod is required unless integrationType is MOCK")
+    timeout = inputs.get("timeoutMilliseconds")
+    if timeout is not None and not 50 <= timeout <= 30_000:
+        raise _refuse("Integration", logical, f"timeoutMilliseconds {timeout} is outside 50-30000 (HTTP APIs)")
+    return ident.alnum(7, "integration"), {
+        "connectionType": inputs.get("connectionType") or "INTERNET",
+        "payloadFormatVersion": inputs.get("payloadFormatVersion") or "1.0",
+        "timeoutMilliseconds": timeout or 30_000,
+    }
+
+
+@handles("aws:apigatewayv2/route:Route")
+def _http_api_route(inputs: State, logical: str, ident: Identity):
+    key = str(inputs.get("routeKey") or "")
+    method, _, path = key.partition(" ")
+    if key != "$default" and not (method in _HTTP_METHODS and path.startswith("/")):
+        raise _refuse("Route", logical, f"routeKey {key!r} is not '$default' or '<METHOD> /<path>'")
+    kind = inputs.get("authorizationType") or "NONE"
+    if kind in ("JWT", "CUSTOM") and not inputs.get("authorizerId"):
+        raise _refuse("Route", logical, f"authorizationType {kind} needs an authorizerId")
+    if inputs.get("authorizationScopes") and kind != "JWT":
+        raise _refuse("Route", logical, "authorizationScopes are supported only with authorizationType JWT")
+    target = inputs.get("target")
+    if target is not None and not str(target).startswith("integrations/"):
+        raise _refuse("Route", logical, f"target {target!r} is not 'integrations/<integration id>'")
+    return ident.alnum(7, "route"), {"authorizationType": kind, "apiKeyRequired": bool(inputs.get("apiKeyRequired"))}
+
+
+@handles("aws:apigatewayv2/stage:Stage")
+def _http_api_stage(inputs: State, logical: str, ident: Identity):
+    name = str(inputs.get("name") or "")
+    if not (name == "$default" or (1 <= len(name) <= 128 and all(c.isalnum() or c in "-_" for c in name))):
+        raise _refuse("Stage", logical, f"stage name {name!r} is not '$default' or 1-128 letters, digits, '-' and '_'")
+    logs = inputs.get("accessLogSettings")
+    if logs is not None:
+        destination = str(logs.get("destinationArn") or "")
+        if not destination.startswith(f"arn:{PARTITION}:logs:") or not logs.get("format"):
+            raise _refuse("Stage", logical, "accessLogSettings needs a CloudWatch Logs destinationArn and a format")
+    api_id = str(inputs.get("apiId"))
+    path = "" if name == "$default" else name
+    return name, {
+        "arn": f"arn:{PARTITION}:apigateway:{REGION}::/apis/{api_id}/stages/{name}",
+        "executionArn": arn("execute-api", f"{api_id}/{name}"),
+        "invokeUrl": f"https://{api_id}.execute-api.{REGION}.amazonaws.com/{path}",
+        "deploymentId": ident.alnum(6, "deployment") if inputs.get("autoDeploy") else inputs.get("deploymentId"),
+    }
+
+
+@handles("aws:cognito/userPool:UserPool")
+def _user_pool(inputs: State, logical: str, ident: Identity):
+    pool_id = f"{REGION}_{_mixed_alnum(ident, 9, 'pool')}"
+    return pool_id, {
+        "name": physical_name(inputs, "name", logical, ident),
+        "arn": arn("cognito-idp", f"userpool/{pool_id}"),
+        "endpoint": f"cognito-idp.{REGION}.amazonaws.com/{pool_id}",
+        "creationDate": "2026-11-26T00:00:00Z",
+        "lastModifiedDate": "2026-11-26T00:00:00Z",
+        "estimatedNumberOfUsers": 0,
+        "domain": "",
+        "customDomain": "",
+        "userPoolTier": inputs.get("userPoolTier") or "ESSENTIALS",
+    }
+
+
+@handles("aws:cognito/resourceServer:ResourceServer")
+def _resource_server(inputs: State, logical: str, ident: Identity):
+    identifier = str(inputs.get("identifier") or "")
+    names = [s.get("scopeName") for s in inputs.get("scopes") or []]
+    if not identifier or len(set(names)) != len(names) or not all(n and " " not in n for n in names):
+        raise _refuse("ResourceServer", logical, "needs an identifier and distinct scope names without spaces")
+    return f"{inputs.get('userPoolId')}|{identifier}", {"scopeIdentifiers": [f"{identifier}/{n}" for n in names]}
+
+
+@handles("aws:cognito/userPoolDomain:UserPoolDomain")
+def _user_pool_domain(inputs: State, logical: str, ident: Identity):
+    domain = str(inputs.get("domain") or "")
+    if not inputs.get("certificateArn"):  # a prefix domain: <prefix>.auth.<region>.amazoncognito.com
+        if not (1 <= len(domain) <= 63 and domain == domain.lower() and domain.replace("-", "").isalnum() and domain[0] != "-" and domain[-1] != "-"):
+            raise _refuse("UserPoolDomain", logical, f"domain prefix {domain!r}: lowercase letters, digits and inner hyphens only")
+        reserved = [w for w in _RESERVED_COGNITO_WORDS if w in domain]
+        if reserved:
+            raise _refuse("UserPoolDomain", logical, f"domain prefix {domain!r} contains the reserved word(s) {reserved}")
+    distribution = f"d{ident.alnum(13, 'cf')}.cloudfront.net"
+    return domain, {
+        "awsAccountId": ACCOUNT_ID,
+        "cloudfrontDistribution": distribution,
+        "cloudfrontDistributionArn": distribution,
+        "cloudfrontDistributionZoneId": "Z2FDTNDATAQYW2",
+        "s3Bucket": "aws-cognito-prod-iad-assets",
+        "version": "20261126000000",
+    }
+
+
+@handles("aws:cognito/userPoolClient:UserPoolClient")
+def _user_pool_client(inputs: State, logical: str, ident: Identity):
+    flows = list(inputs.get("allowedOauthFlows") or [])
+    scopes = list(inputs.get("allowedOauthScopes") or [])
+    if flows and inputs.get("allowedOauthFlowsUserPoolClient") is not True:
+        raise _refuse("UserPoolClient", logical, "allowedOauthFlows need allowedOauthFlowsUserPoolClient = true")
+    if "client_credentials" in flows:
+        if inputs.get("generateSecret") is not True:
+            raise _refuse("UserPoolClient", logical, "client_credentials flow can not be selected if client does not have a client secret")
+        if len(flows) > 1:
+            raise _refuse("UserPoolClient", logical, "client_credentials flow can not be selected along with code flow or implicit flow")
+        standard = [s for s in scopes if s in _STANDARD_OAUTH_SCOPES]
+        if not scopes or standard:
+            raise _refuse("UserPoolClient", logical, f"client_credentials needs custom resource-server scopes only (got {scopes})")
+    out: State = {"name": physical_name(inputs, "name", logical, ident)}
+    if inputs.get("generateSecret"):
+        out["clientSecret"] = ident.alnum(51, "secret")
+    return ident.alnum(26, "client"), out
+
+
+@handles("aws:lambda/permission:Permission")
+def _permission(inputs: State, logical: str, ident: Identity):
+    if inputs.get("principal") == "apigateway.amazonaws.com" and inputs.get("sourceArn") is not None:
+        if not str(inputs["sourceArn"]).startswith(f"arn:{PARTITION}:execute-api:"):
+            raise _refuse("Permission", logical, f"sourceArn {inputs['sourceArn']!r} is not an execute-api ARN")
+    return physical_name(inputs, "statementId", logical, ident), {}
+
+
+# --- end of the payment API block ---------------------------------------------------------------------
+
+
 # Bytes a RandomId draws. A real deploy draws new ones each time the resource is created (after a
 # destroy); tests change this salt to model that second creation.
 RANDOM_SALT = ""

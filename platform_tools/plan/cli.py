@@ -34,7 +34,7 @@ def run_plan(env: str, json_path: str | None, details: bool, console: Console) -
         print_matrix(console, plans)
     if json_path:
         Path(json_path).write_text(json.dumps(plan_document(plans, env), indent=2, sort_keys=False) + "\n")
-        console.print(f"wrote {json_path}")
+        console.print(f"wrote {json_path}", markup=False, soft_wrap=True)  # a path people copy: never wrapped
     return plans
 
 

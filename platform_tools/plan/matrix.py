@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.table import Table
 
+from platform_tools.text import cell, column_widths
+
 from platform_tools.guardrails.context import context_for
 from platform_tools.guardrails.view import ResourceView, views_of
 from platform_tools.plan.engine import EnvironmentPlan
@@ -35,6 +37,7 @@ DECLARED_DIFFERENCES: Mapping[str, str] = {
     "aws:appautoscaling/policy:Policy": "DynamoDB billing mode (autoscaled)",
     "aws:cloudwatch/metricAlarm:MetricAlarm": "alarms enabled per environment",
     "aws:sns/topicSubscription:TopicSubscription": "alert e-mails per environment",
+    "aws:cognito/userPoolClient:UserPoolClient": "merchants per environment (one app client each)",
     "random:index/randomId:RandomId": "Aurora final snapshot (auroraSkipFinalSnapshot)",
 }
 # Resources whose presence is an environment difference by design, by (normalized) name.
@@ -164,6 +167,15 @@ def settings_rows(plans: Mapping[str, EnvironmentPlan]) -> list[Row]:
                 out.append(f"{rule.get('id')}: " + ", ".join(parts))
         return _join(out)
 
+    def api_throttling(views, s):
+        return _join([
+            f"{st.get('defaultRouteSettings', 'throttlingRateLimit')}/s burst {st.get('defaultRouteSettings', 'throttlingBurstLimit')}"
+            for st in _of(views, "aws:apigatewayv2/stage:Stage")
+        ])
+
+    def merchants(views, s):
+        return _join(sorted(str(c.props.get("name")).split(f"-{s}-merchant-", 1)[-1] for c in _of(views, "aws:cognito/userPoolClient:UserPoolClient")))
+
     rows = [
         row("NAT mode × count", lambda v, s: nat_summary(v)),
         row("Aurora instances", aurora),
@@ -172,6 +184,8 @@ def settings_rows(plans: Mapping[str, EnvironmentPlan]) -> list[Row]:
         row("DynamoDB billing", billing),
         row("DynamoDB point-in-time recovery", pitr),
         row("S3 lifecycle rules", lifecycle),
+        row("API throttling", api_throttling),
+        row("API merchants (app clients)", merchants),
     ]
     alarms = {env: _of(views, "aws:cloudwatch/metricAlarm:MetricAlarm") for env, views in per_env.items()}
     groups = sorted({_alarm_group(_short(per_env[e], a, suffixes[e])) for e, found in alarms.items() for a in found})
@@ -210,13 +224,15 @@ def shape(plans: Mapping[str, EnvironmentPlan]) -> dict[tuple[str, str], dict[st
 
 def print_matrix(console: Console, plans: Sequence[EnvironmentPlan]) -> dict[tuple[str, str], dict[str, int]]:
     by_env = {p.environment: p for p in plans}
-    table = Table(title="environment matrix (from the rendered resources)", title_justify="left")
-    table.add_column("setting", style="cyan", no_wrap=True)
-    for env in by_env:
-        table.add_column(env)
-    for r in settings_rows(by_env):
+    table = Table(title=cell("environment matrix (from the rendered resources)", "bold"), title_justify="left")
+    rows = settings_rows(by_env)
+    widths = column_widths(console.width, max((len(r.setting) for r in rows), default=10), len(by_env))
+    table.add_column("setting", style="cyan", overflow="fold", width=widths[0])
+    for env, width in zip(by_env, widths[1:]):
+        table.add_column(cell(env), overflow="fold", width=width)
+    for r in rows:
         style = "bold" if r.differs else "dim"
-        table.add_row(r.setting, *(f"[{style}]{r.values[e]}[/{style}]" for e in by_env))
+        table.add_row(cell(r.setting), *(cell(r.values[e], style) for e in by_env))
     console.print(table)
     differences = shape(by_env)
     if not differences:
@@ -225,5 +241,5 @@ def print_matrix(console: Console, plans: Sequence[EnvironmentPlan]) -> dict[tup
     else:
         console.print("[red]shape: undeclared differences between environments[/red]")
         for (type_, name), per_env in differences.items():
-            console.print(f"    {type_} {name}: " + ", ".join(f"{e}={n}" for e, n in per_env.items()))
+            console.print(cell(f"    {type_} {name}: " + ", ".join(f"{e}={n}" for e, n in per_env.items())))
     return differences

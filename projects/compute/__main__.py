@@ -1,4 +1,5 @@
-"""Compute layer: the payment Lambda functions, one execution role each, their log groups and the DLQ.
+"""Compute layer: the payment Lambda functions, one execution role each, their log groups and the DLQ;
+the payment API in front of them and the Cognito pool that issues merchants their tokens.
 
 Reads the private subnets and application security group (network layer) and the tables, bucket,
 cluster, secret and key (data layer) of the same environment; the code is `build/payments-lambda.zip`
@@ -8,7 +9,9 @@ cluster, secret and key (data layer) of the same environment; the code is `build
 import pulumi
 import pulumi_aws as aws
 
-from payments.contract import FUNCTIONS
+from payments.contract import FUNCTIONS, ROUTES
+from shared.components.compute.api import ApiTarget, PaymentApi, PaymentApiArgs, audiences
+from shared.components.compute.cognito import MerchantAuth, MerchantAuthArgs, MerchantClient
 from shared.components.compute.payment_functions import FunctionNames, PaymentFunctions, PaymentFunctionsArgs
 from shared.components.compute.settings import DataEndpoints, FunctionSettings
 from shared.config import load_layer_config
@@ -92,3 +95,47 @@ pulumi.export(ComputeOutputs.ROLE_ARNS, functions.role_arns)
 pulumi.export(ComputeOutputs.LOG_GROUP_NAMES, functions.log_group_names)
 pulumi.export(ComputeOutputs.DLQ_ARN, functions.dead_letter_queue_arn)
 pulumi.export(ComputeOutputs.DLQ_NAME, functions.dead_letter_queue_name)
+
+# ---- The payment API (issue 18): merchants from the stack file, tokens from Cognito, routes from the contract.
+auth = MerchantAuth(
+    namer.name("merchant-auth"),
+    MerchantAuthArgs(
+        pool_name=namer.name("merchants", NameKind.COGNITO_USER_POOL),
+        domain_prefix=namer.name("auth", NameKind.COGNITO_DOMAIN),
+        region=environment.region,
+        merchants={
+            m.name: MerchantClient(namer.name(f"merchant-{m.name}", NameKind.COGNITO_CLIENT), m.scope_identifiers)
+            for m in config.merchants
+        },
+    ),
+    opts=pulumi.ResourceOptions(providers=[provider]),
+)
+api_name = namer.name("api", NameKind.HTTP_API)
+api = PaymentApi(
+    api_name,
+    PaymentApiArgs(
+        api_name=api_name,
+        routes=ROUTES,
+        targets={
+            name: ApiTarget(fn.function.name, fn.function.invoke_arn, config.lambda_timeout_seconds)
+            for name, fn in functions.functions.items()
+        },
+        issuer=auth.issuer,
+        audiences=auth.client_ids.apply(audiences),
+        throttling_rate_limit=config.api_throttling.rate_limit,
+        throttling_burst_limit=config.api_throttling.burst_limit,
+        access_log_group_name=check_name(f"/aws/apigateway/{api_name}-access", NameKind.LOG_GROUP),
+        log_retention_days=config.log_retention_days,
+        kms_key_arn=upstream.require(DATA.project, DataOutputs.KMS_KEY_ARN),
+    ),
+    opts=pulumi.ResourceOptions(providers=[provider]),
+)
+
+pulumi.export(ComputeOutputs.API_URL, api.api_endpoint)
+pulumi.export(ComputeOutputs.API_ID, api.api_id)
+pulumi.export(ComputeOutputs.API_STAGE, api.stage_name)
+pulumi.export(ComputeOutputs.API_ACCESS_LOG_GROUP, api.access_log_group_name)
+pulumi.export(ComputeOutputs.TOKEN_URL, auth.token_url)
+pulumi.export(ComputeOutputs.TOKEN_ISSUER, auth.issuer)
+pulumi.export(ComputeOutputs.MERCHANT_CLIENT_IDS, auth.client_ids)
+pulumi.export(ComputeOutputs.MERCHANT_CLIENT_SECRETS, auth.client_secrets)

@@ -9,6 +9,7 @@ from payments.settings import Settings as PaymentRuntimeSettings
 from pydantic import Field, field_validator, model_validator
 
 from shared.config.layer import LayerConfig, LogRetentionDays
+from shared.config.payment_api import ApiThrottling, Merchant, distinct_merchants
 
 LAMBDA_MEMORY_MB = (128, 10240)
 LAMBDA_TIMEOUT_SECONDS = (1, 900)
@@ -26,6 +27,11 @@ class ComputeConfig(LayerConfig):
     max_amount_minor: int = Field(ge=1)
     async_max_retry_attempts: int = Field(default=2, ge=0, le=2)
     async_max_event_age_seconds: int = Field(default=3600, ge=60, le=21600)
+    # The payment API (shared.config.payment_api): stage throttling and the merchants allowed in.
+    api_throttling: ApiThrottling
+    merchants: list[Merchant] = Field(default_factory=list)
+
+    _distinct_merchants = field_validator("merchants")(distinct_merchants)
 
     @field_validator("payment_api_endpoint")
     @classmethod

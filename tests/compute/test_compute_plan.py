@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from payments.contract import FUNCTIONS, EnvVar
 from shared.config.compute import ComputeConfig
+from shared.config.loader import _decode
 from shared.contracts import COMPUTE, ComputeOutputs, DataOutputs, NetworkOutputs
 from shared.function_code import LAMBDA_ZIP, sha256_base64
 from shared.paths import project_dir
@@ -21,7 +22,7 @@ MEMORY_MB = {"dev": 512, "staging": 1024, "prod": 3008}
 
 def stack_config(stack: str) -> ComputeConfig:
     values = load_stack_config(project_dir("compute"), stack).values
-    return ComputeConfig.model_validate({k.removeprefix("compute:"): v for k, v in values.items() if k.startswith("compute:")})
+    return ComputeConfig.model_validate({k.removeprefix("compute:"): _decode(v) for k, v in values.items() if k.startswith("compute:")})
 
 
 def functions(plan):

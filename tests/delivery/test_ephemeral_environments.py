@@ -26,8 +26,10 @@ from shared.contracts import LAYERS, layer
 from shared.paths import PROJECTS_DIR
 
 NAME = "dev-pr42"
-# What the mock engine invents (ids, ARN and endpoint parts): a run of 8+ letters and digits with both.
-GENERATED = re.compile(r"(?=[a-z0-9]*\d)(?=[a-z0-9]*[a-z])[a-z0-9]{8,}")
+# What the mock engine invents (ids, ARN and endpoint parts): a run of 8+ letters and digits with both
+# (mixed case: Cognito user pool ids are `us-east-1_Ab3dEf9Gh`).
+SHORT_ID = re.compile(r"[a-z0-9]{6,7}")
+GENERATED = re.compile(r"(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{8,}")
 
 
 @pytest.fixture
@@ -174,6 +176,9 @@ def _normalized(document: dict, dev: dict, own_cidr: str, dev_cidr: str) -> dict
             if r["urn"] in theirs_by_urn:
                 other = theirs_by_urn[r["urn"]]
                 pair({"id": r["id"], "outputs": r["outputs"]}, {"id": other["id"], "outputs": other["outputs"]})
+                # Short ids are generated too (API Gateway: authorizer 6, route/integration 7 characters).
+                if r["id"] != other["id"] and SHORT_ID.fullmatch(str(r["id"])) and SHORT_ID.fullmatch(str(other["id"])):
+                    replacements[r["id"]] = other["id"]
     for l in mine["layers"]:
         for r in l["resources"]:
             if isinstance(r["inputs"].get("userData"), str):  # base64 of a script that names ids

@@ -54,13 +54,13 @@ def test_arithmetic_of_a_synthetic_plan():
         ("dash", "CloudWatch dashboard"): 3.00,
         ("log", "DynamoDB read capacity 4 RCU"): 0.38,  # 4 × 730 × 0.00013 = 0.3796
         ("log", "DynamoDB write capacity 8 WCU"): 3.80,  # 8 × 730 × 0.00065 = 3.796
-        ("fn", "Lambda compute 1024 MB"): 0.20,  # 50,000 × 0.3 s × 1 GB = 15,000 GB-s × 0.0000133334
+        ("fn", "Lambda compute 1,024 MB"): 0.20,  # 50,000 × 0.3 s × 1 GB = 15,000 GB-s × 0.0000133334
         ("fn", "Lambda requests"): 0.01,  # 0.05 M × 0.20
     }
     assert by_item == expected
     assert total(lines) == pytest.approx(sum(expected.values()))
     usage = {(l.resource, l.item) for l in lines if l.assumption}
-    assert usage == {("nat-a", "NAT gateway data processed"), ("nat-b", "NAT gateway data processed"), ("fn", "Lambda compute 1024 MB"), ("fn", "Lambda requests")}
+    assert usage == {("nat-a", "NAT gateway data processed"), ("nat-b", "NAT gateway data processed"), ("fn", "Lambda compute 1,024 MB"), ("fn", "Lambda requests")}
 
 
 def test_on_demand_table_and_pitr_are_usage_lines():

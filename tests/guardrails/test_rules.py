@@ -26,6 +26,8 @@ BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
 QUEUE = "aws:sqs/queue:Queue"
 TOPIC = "aws:sns/topic:Topic"
+API_ROUTE = "aws:apigatewayv2/route:Route"
+PERMISSION = "aws:lambda/permission:Permission"
 
 
 def violations(plan: EnvironmentPlan, rule: str) -> list:
@@ -172,6 +174,17 @@ def declare_nat_mode(mode, anchor_type):
     return mutate
 
 
+def scope_permission_to(rewrite):
+    """Rewrite the API Gateway permission's source ARN (e.g. to the whole API)."""
+
+    def mutate(plan):
+        r = first(plan, PERMISSION, lambda p: p.inputs.get("principal") == "apigateway.amazonaws.com")
+        r.inputs["sourceArn"] = rewrite(r.inputs["sourceArn"])
+        return r.urn
+
+    return mutate
+
+
 BREAKS = [
     ("required-tags", "prod", remove_tag),
     ("environment-suffix-in-names", "staging", set_input(BUCKET, "bucket", "acme-payments-audit-bucket")),
@@ -204,6 +217,14 @@ BREAKS = [
     ("destroyable", "staging", set_retain),
     ("destroyable", "prod", set_input(CLUSTER, "deletionProtection", True)),
     ("destroyable", "prod", set_input(TABLE, "deletionProtectionEnabled", True)),
+    ("api-routes-authenticated", "prod", set_input(API_ROUTE, "authorizationType", "NONE")),
+    ("api-routes-authenticated", "dev", set_input(API_ROUTE, "authorizationType", None)),
+    ("api-routes-authenticated", "staging", set_input(API_ROUTE, "authorizerId", None)),
+    ("api-routes-authenticated", "staging", set_input(API_ROUTE, "authorizationScopes", [])),
+    ("lambda-permission-scoped", "prod", set_input(PERMISSION, "sourceArn", None)),
+    ("lambda-permission-scoped", "dev", scope_permission_to(lambda arn: arn.split("/", 1)[0] + "/*")),
+    ("lambda-permission-scoped", "staging", scope_permission_to(lambda arn: arn.split("/", 1)[0] + "/*/*/*")),
+    ("lambda-permission-scoped", "prod", scope_permission_to(lambda arn: arn.rsplit(":", 1)[0] + ":*/*/POST/payments")),
     ("nat-instances-where-declared", "dev", declare_nat_mode("gateway", "aws:autoscaling/group:Group")),
     ("nat-instances-where-declared", "prod", declare_nat_mode("instance", "aws:ec2/natGateway:NatGateway")),
 ]
@@ -237,3 +258,23 @@ def test_the_json_plan_gives_the_same_verdicts(plans):
         views = [from_planned(r) for r in layer["resources"]]
         found = evaluate(views, context_for(views, "gateway"), [RULES_BY_ID["aurora-backups"], RULES_BY_ID["required-tags"]])
         assert [v.urn for v in found] == ([urn] if layer["project"] == "data" else [])
+
+
+@pytest.mark.parametrize(
+    ("source_arn", "scoped"),
+    [
+        ("arn:aws:execute-api:us-east-1:123456789012:abcde12345/*/POST/payments", True),
+        ("arn:aws:execute-api:us-east-1:123456789012:abcde12345/*/GET/payments/*", True),
+        ("arn:aws:execute-api:us-east-1:123456789012:abcde12345/$default/*/payments", True),
+        ("arn:aws:execute-api:us-east-1:123456789012:abcde12345/*", False),
+        ("arn:aws:execute-api:us-east-1:123456789012:abcde12345/*/*/*", False),
+        ("arn:aws:execute-api:us-east-1:123456789012:abcde12345/*/*", False),
+        ("arn:aws:execute-api:us-east-1:123456789012:abcde12345", False),
+        ("arn:aws:execute-api:us-east-1:123456789012:*/*/POST/payments", False),
+        ("arn:aws:lambda:us-east-1:123456789012:function:x", False),
+    ],
+)
+def test_execute_api_source_arn_scope(source_arn, scoped):
+    from platform_tools.guardrails.rules import execute_api_scope_problem
+
+    assert (execute_api_scope_problem(source_arn) is None) == scoped, execute_api_scope_problem(source_arn)
