@@ -68,7 +68,7 @@ def preview(c, env, layer=None, local=False):
     }
 )
 def deploy(c, env, layer=None, yes=False, local=False):
-    """Build the function package, then per layer in order: preview, confirm, `pulumi up`; reports stale layers."""
+    """Build the function package, then per layer in order: preview, confirm, `pulumi up` (after compute: migrate); reports stale layers."""
     _orchestrate(c, "deploy", env, layer=layer, yes=yes, local=local)
 
 
@@ -95,6 +95,12 @@ def refresh(c, env, layer=None, yes=False, local=False):
 def outputs(c, env, layer=None, json=False, local=False):
     """Print every layer's stack outputs (RDS endpoint, Lambda ARNs, bucket names, …) as tables or JSON."""
     _orchestrate(c, "outputs", env, layer=layer, as_json=json, local=local)
+
+
+@task(help={"env": ENV_HELP, "local": LOCAL_HELP})
+def migrate(c, env, local=False):
+    """Apply the schema migrations: invoke the compute stack's migration function synchronously (AWS credentials)."""
+    _orchestrate(c, "migrate", env, layer="compute", local=local)
 
 
 @task(help={"output": "where to write the zip (default: build/payments-lambda.zip)"})

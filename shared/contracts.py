@@ -59,14 +59,29 @@ class DataOutputs:
 
 
 class ComputeOutputs:
-    # Maps keyed by the function's logical name (payments.contract.FunctionSpec.name).
+    # Maps keyed by the function's logical name (payments.contract.FunctionSpec.name): the payment
+    # API's functions (payments.contract.FUNCTIONS).
     FUNCTION_NAMES = "functionNames"
     FUNCTION_ARNS = "functionArns"
     FUNCTION_TIMEOUTS = "functionTimeoutSeconds"
+    # Maps keyed by logical name: every function of the layer (API, reconcile, migrate).
     ROLE_ARNS = "roleArns"
     LOG_GROUP_NAMES = "logGroupNames"
+    # The migration function `invoke migrate` invokes (payments.contract.MIGRATE).
+    MIGRATE_FUNCTION_NAME = "migrateFunctionName"
+    MIGRATE_FUNCTION_ARN = "migrateFunctionArn"
+    # The scheduled reconcile function (payments.contract.RECONCILE), its schedules and its
+    # dead-letter queue (the platform's only asynchronous path).
+    RECONCILE_FUNCTION_NAME = "reconcileFunctionName"
+    RECONCILE_FUNCTION_ARN = "reconcileFunctionArn"
+    RECONCILE_INTERVAL_MINUTES = "reconcileIntervalMinutes"
+    SCHEDULE_GROUP_NAME = "scheduleGroupName"
     DLQ_ARN = "deadLetterQueueArn"
     DLQ_NAME = "deadLetterQueueName"
+    # Where the functions publish their metrics (payments.contract.Metric): namespace and the
+    # `service` dimension Powertools adds to each.
+    METRICS_NAMESPACE = "metricsNamespace"
+    METRICS_SERVICE = "metricsService"
     # The payment API (issue 18) and the OAuth server merchants get its tokens from.
     API_URL = "apiUrl"  # base URL; routes are payments.contract.ROUTES under it
     API_ID = "apiId"
@@ -130,6 +145,7 @@ COMPUTE = LayerContract(
             "data": (
                 DataOutputs.KMS_KEY_ARN,
                 DataOutputs.CLUSTER_ENDPOINT,
+                DataOutputs.CLUSTER_RESOURCE_ID,
                 DataOutputs.DB_PORT,
                 DataOutputs.DB_NAME,
                 DataOutputs.MASTER_SECRET_ARN,
@@ -165,6 +181,10 @@ OBSERVABILITY = LayerContract(
                 ComputeOutputs.FUNCTION_NAMES,
                 ComputeOutputs.FUNCTION_TIMEOUTS,
                 ComputeOutputs.DLQ_NAME,
+                ComputeOutputs.RECONCILE_FUNCTION_NAME,
+                ComputeOutputs.RECONCILE_INTERVAL_MINUTES,
+                ComputeOutputs.METRICS_NAMESPACE,
+                ComputeOutputs.METRICS_SERVICE,
                 ComputeOutputs.API_ID,
                 ComputeOutputs.API_STAGE,
                 ComputeOutputs.API_ACCESS_LOG_GROUP,

@@ -33,6 +33,8 @@ class NameKind(Enum):
     RDS_IDENTIFIER = NameRule(63, r"[a-z](?:[a-z0-9]|-(?!-))*[a-z0-9]", "lowercase letters, digits and single hyphens, starting with a letter")
     DYNAMODB_TABLE = NameRule(255, r"[A-Za-z0-9_.-]+", "letters, digits, '_', '.' and '-'", min_length=3)
     SQS_QUEUE = NameRule(80, r"[A-Za-z0-9_-]+", "letters, digits, '_' and '-'")
+    # EventBridge Scheduler schedules and schedule groups (CreateSchedule / CreateScheduleGroup Name).
+    SCHEDULER = NameRule(64, r"[0-9a-zA-Z_.-]+", "letters, digits, '.', '_' and '-'")
     SNS_TOPIC = NameRule(256, r"[A-Za-z0-9_-]+", "letters, digits, '_' and '-'")
     LOG_GROUP = NameRule(512, r"[A-Za-z0-9_./#-]+", "letters, digits and _-./#")
     KMS_ALIAS = NameRule(256, r"alias/[A-Za-z0-9/_-]+", "'alias/' then letters, digits and /_-")

@@ -181,7 +181,11 @@ class ReconcileJob(StrEnum):
 
 
 class Metric(StrEnum):
-    """CloudWatch metric names the functions publish (namespace: POWERTOOLS_METRICS_NAMESPACE)."""
+    """CloudWatch metric names the functions publish (namespace: POWERTOOLS_METRICS_NAMESPACE).
+
+    Each is published with exactly one dimension, `METRIC_SERVICE_DIMENSION` = POWERTOOLS_SERVICE_NAME
+    (what Powertools' Metrics adds by default); the observability layer's alarms watch that series.
+    """
 
     PAYMENTS_RECONCILED = "PaymentsReconciled"
     PAYMENTS_FAILED_BY_RECONCILIATION = "PaymentsFailedByReconciliation"
@@ -189,3 +193,6 @@ class Metric(StrEnum):
     OLDEST_PENDING_AGE_SECONDS = "OldestPendingAgeSeconds"
     CONSISTENCY_DIFFERENCES = "ConsistencyDifferences"
     SCHEMA_TOO_OLD = "SchemaTooOld"
+
+
+METRIC_SERVICE_DIMENSION = "service"

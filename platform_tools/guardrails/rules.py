@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from fnmatch import fnmatchcase
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from payments.contract import MIGRATE
 
 from platform_tools.guardrails import iam
 from platform_tools.guardrails.view import UNKNOWN, ResourceView, is_unknown
@@ -454,6 +457,72 @@ def nat_instances_where_declared(resources: Sequence[ResourceView], ctx: StackCo
         yield anchor, "natMode 'gateway' but no NAT gateway is declared"
 
 
+# RDS names the master-user secret it manages `rds!cluster-<uuid>` (`rds!db-...` for instances).
+_MASTER_SECRET = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[^:]*:[^:]*:secret:rds!")
+SECRET_READ_ACTION = "secretsmanager:GetSecretValue"
+
+
+def _reads_master_secret(statement: Mapping[str, Any]) -> list[str]:
+    """The resources through which an Allow statement lets its holder read an RDS master secret."""
+    if not iam.is_allow(statement):
+        return []
+    actions = [a for a in iam.as_list(statement.get("Action")) if isinstance(a, str)]
+    if not any(fnmatchcase(SECRET_READ_ACTION.lower(), a.lower()) for a in actions):
+        return []
+    return [r for r in iam.as_list(statement.get("Resource")) if isinstance(r, str) and _could_name_master_secret(r)]
+
+
+def _could_name_master_secret(resource: str) -> bool:
+    """The ARN of an RDS-managed secret, or a pattern (`*`, `...:secret:*`) one would match."""
+    if _MASTER_SECRET.match(resource):
+        return True
+    if "*" not in resource and "?" not in resource:
+        return False
+    parts = resource.split(":")
+
+    def literal(index: int, default: str) -> str:
+        value = parts[index] if len(parts) > index else ""
+        return value if value and "*" not in value and "?" not in value else default
+
+    sample = f"arn:aws:secretsmanager:{literal(3, 'us-east-1')}:{literal(4, '123456789012')}:secret:rds!cluster-0-AbCdEf"
+    return fnmatchcase(sample, resource)
+
+
+def _migration_role_names(resources: Sequence[ResourceView]) -> set[str]:
+    """Names of the roles the migration function runs as (from its `role` ARN)."""
+    names = set()
+    for fn in _by_type(resources, FUNCTION):
+        role = fn.props.get("role")
+        if fn.props.get("handler") == MIGRATE.handler and isinstance(role, str):
+            names.add(role.rsplit("/", 1)[-1])
+    return names
+
+
+def master_secret_migration_only(resources: Sequence[ResourceView], ctx: StackContext) -> Iterable[tuple[str, str]]:
+    """Only the migration function's role may read the RDS master secret (issue 15)."""
+    allowed = _migration_role_names(resources)
+    for r in resources:
+        if r.type == ROLE:
+            holder = r.props.get("name")
+        elif r.type == ROLE_POLICY:
+            holder = r.props.get("role")
+        elif r.type in (POLICY, USER_POLICY, GROUP_POLICY):
+            holder = None  # not a function's role whatever it is attached to
+        else:
+            continue
+        if is_unknown(holder):
+            continue
+        for where, document in _policy_documents(r):
+            for i, statement in enumerate(iam.statements(document)):
+                found = _reads_master_secret(statement)
+                if found and holder not in allowed:
+                    who = f"role {holder!r}" if holder else f"{r.type.rsplit(':', 1)[-1]} {r.name!r}"
+                    yield r.urn, (
+                        f"{where} statement {statement.get('Sid', i)!r} lets {who} read the RDS master secret {found}; "
+                        f"only the migration function's role ({MIGRATE.handler}) may"
+                    )
+
+
 RULES: tuple[Rule, ...] = (
     Rule("required-tags", "All resources must be tagged with Environment, Team and CostCenter (seed constraint)", "resource", required_tags),
     Rule("environment-suffix-in-names", "Resource names must include the environmentSuffix (seed: company-service-environment-purpose)", "resource", environment_suffix_in_names),
@@ -462,6 +531,7 @@ RULES: tuple[Rule, ...] = (
     Rule("no-public-ingress", "No security-group ingress from 0.0.0.0/0 or ::/0 (FSBP EC2.18/EC2.19, PCI DSS 1.3.1)", "resource", no_public_ingress),
     Rule("iam-no-wildcard-action", "No IAM statement allows a wildcard action (FSBP IAM.1, IAM.21)", "resource", iam_no_wildcard_action),
     Rule("iam-no-wildcard-resource", "No IAM statement grants Resource '*' outside the named exceptions (least privilege, PCI DSS 7.2)", "resource", iam_no_wildcard_resource),
+    Rule("master-secret-migration-only", "Only the migration function's role may read the RDS master secret; functions log in as their own database user (issue 15, PCI DSS 7.2, 8.6)", "stack", master_secret_migration_only),
     Rule("lambda-vpc-tracing", "Lambda functions run in the VPC with X-Ray tracing Active (FSBP Lambda.3, PCI DSS 1.3)", "resource", lambda_in_vpc_with_tracing),
     Rule("log-group-retention", "Log groups have a retention period (PCI DSS 10.5.1)", "resource", log_group_retention),
     Rule("aurora-backups", "RDS instances must have automated backups with a retention period (seed constraint)", "resource", aurora_backups),

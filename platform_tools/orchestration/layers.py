@@ -18,6 +18,7 @@ class Action(str, Enum):
     DESTROY = "destroy"
     REFRESH = "refresh"
     OUTPUTS = "outputs"
+    MIGRATE = "migrate"  # the compute stack's migration function (issue 15)
 
     @property
     def reverse_order(self) -> bool:

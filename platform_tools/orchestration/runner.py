@@ -22,7 +22,7 @@ from rich.text import Text
 from rich.console import Console
 from rich.table import Table
 
-from shared.contracts import LAYERS, LAYERS_BY_PROJECT, LayerContract
+from shared.contracts import COMPUTE, LAYERS, LAYERS_BY_PROJECT, ComputeOutputs, LayerContract
 from platform_tools.orchestration import commands
 from platform_tools.orchestration.backend import (
     Backend,
@@ -33,6 +33,7 @@ from platform_tools.orchestration.backend import (
 from platform_tools.orchestration.build import build_function_package
 from platform_tools.orchestration.errors import OrchestrationError
 from platform_tools.orchestration.fingerprints import FingerprintStore, stale_layers
+from platform_tools.orchestration.migrate import MigrationError, describe, run_migration
 from platform_tools.orchestration.layers import Action, check_stack_name, select_layers
 from platform_tools.orchestration.preflight import (
     StackInfo,
@@ -92,6 +93,7 @@ class Orchestrator:
             Action.DESTROY: self._destroy,
             Action.REFRESH: self._refresh,
             Action.OUTPUTS: self._show_outputs,
+            Action.MIGRATE: self._migrate,
         }[action]
         handler(layers)
 
@@ -127,6 +129,9 @@ class Orchestrator:
             self._run_layer(contract, commands.up(contract.project, self.env, self._policy_pack()), done)
             self._record(contract, done)
             done.append(contract.project)
+            if contract.project == COMPUTE.project:
+                # The schema the new functions expect, before anything downstream is touched.
+                self._run_migration(done)
 
     def _destroy(self, layers: tuple[LayerContract, ...]) -> None:
         problems = destroy_problems(self.env, layers, self._stack)
@@ -163,6 +168,30 @@ class Orchestrator:
                     raise OrchestrationError(f"refresh stopped before {contract.project}: not confirmed{self._progress(done)}")
             self._run_layer(contract, commands.refresh(contract.project, self.env), done)
             done.append(contract.project)
+
+    def _migrate(self, layers: tuple[LayerContract, ...]) -> None:
+        if self._stack(COMPUTE.project) is None:
+            raise OrchestrationError(
+                f"compute has no stack {self.env}: deploy it first (invoke deploy --env {self.env}); nothing was run"
+            )
+        self._run_migration([])
+
+    def _run_migration(self, done: list[str]) -> None:
+        """Invoke the compute stack's migration function synchronously; a failure stops the run."""
+        arn = self._outputs_of(COMPUTE.project).get(ComputeOutputs.MIGRATE_FUNCTION_ARN)
+        if not isinstance(arn, str) or not arn:
+            raise OrchestrationError(
+                f"compute/{self.env} exports no {ComputeOutputs.MIGRATE_FUNCTION_ARN}: deploy the compute layer first"
+                f"{self._progress(done)}"
+            )
+        self.console.rule(f"migrate · {self.env}")
+        self.console.print(f"invoking {arn} synchronously (applies pending schema migrations)", markup=False, highlight=False)
+        try:
+            result = run_migration(arn)
+        except MigrationError as error:
+            after = self._order[self._order.index(COMPUTE.project) + 1 :] if COMPUTE.project in self._order else ()
+            raise OrchestrationError(f"{error}{self._progress(done)}; not touched after it: {', '.join(after) or 'none'}") from None
+        self.console.print(describe(result), markup=False, highlight=False)
 
     def _show_outputs(self, layers: tuple[LayerContract, ...]) -> None:
         document = {

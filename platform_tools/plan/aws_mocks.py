@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import ipaddress
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -426,6 +427,67 @@ def _alarm(inputs: State, logical: str, ident: Identity):
 def _dashboard(inputs: State, logical: str, ident: Identity):
     name = physical_name(inputs, "dashboardName", logical, ident)
     return name, {"dashboardName": name, "dashboardArn": f"arn:aws:cloudwatch::{ACCOUNT_ID}:dashboard/{name}"}
+
+
+# --- EventBridge Scheduler (issue 16; dbinfra's block) ----------------------------------------------
+# Schedule ARNs carry the group: arn:aws:scheduler:<region>:<acct>:schedule/<group>/<name>; a group's is
+# ...:schedule-group/<name>. Refused as the Scheduler API refuses them (ValidationException).
+_SCHEDULER_NAME = re.compile(r"^[0-9a-zA-Z_.-]{1,64}$")
+_SCHEDULE_EXPRESSION = re.compile(r"^(rate\(1 (minute|hour|day)\)|rate\(([2-9]|[1-9][0-9]+) (minutes|hours|days)\)|cron\(\S+( \S+){5}\)|at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\))$")
+
+
+class SchedulerValidationError(ValueError):
+    """What EventBridge Scheduler answers a request it refuses (ValidationException)."""
+
+
+def _scheduler_name(inputs: State, logical: str, ident: Identity) -> str:
+    name = physical_name(inputs, "name", logical, ident)
+    if not _SCHEDULER_NAME.match(name):
+        raise SchedulerValidationError(f"ValidationException: name {name!r} must be 1-64 of [0-9a-zA-Z-_.]")
+    return name
+
+
+@handles("aws:scheduler/scheduleGroup:ScheduleGroup")
+def _schedule_group(inputs: State, logical: str, ident: Identity):
+    name = _scheduler_name(inputs, logical, ident)
+    return name, {
+        "name": name,
+        "arn": arn("scheduler", f"schedule-group/{name}"),
+        "state": "ACTIVE",
+        "creationDate": "2026-11-26T00:00:00Z",
+        "lastModificationDate": "2026-11-26T00:00:00Z",
+    }
+
+
+@handles("aws:scheduler/schedule:Schedule")
+def _schedule(inputs: State, logical: str, ident: Identity):
+    name = _scheduler_name(inputs, logical, ident)
+    group = inputs.get("groupName") or "default"
+    expression = str(inputs.get("scheduleExpression") or "")
+    if not _SCHEDULE_EXPRESSION.match(expression):
+        raise SchedulerValidationError(f"ValidationException: Invalid Schedule Expression {expression}.")
+    window = inputs.get("flexibleTimeWindow") or {}
+    mode, minutes = window.get("mode"), window.get("maximumWindowInMinutes")
+    if mode not in ("OFF", "FLEXIBLE") or (mode == "OFF" and minutes) or (mode == "FLEXIBLE" and not 1 <= (minutes or 0) <= 1440):
+        raise SchedulerValidationError(f"ValidationException: flexibleTimeWindow {window} (OFF without a window, or FLEXIBLE with 1-1440 minutes)")
+    target = inputs.get("target") or {}
+    for key in ("arn", "roleArn"):
+        if not str(target.get(key) or "").startswith("arn:"):
+            raise SchedulerValidationError(f"ValidationException: target.{key} must be an ARN, got {target.get(key)!r}")
+    retry = target.get("retryPolicy") or {}
+    if not 0 <= retry.get("maximumRetryAttempts", 185) <= 185 or not 60 <= retry.get("maximumEventAgeInSeconds", 86400) <= 86400:
+        raise SchedulerValidationError(f"ValidationException: retryPolicy {retry} (0-185 attempts, 60-86400 s)")
+    dlq = (target.get("deadLetterConfig") or {}).get("arn")
+    if dlq is not None and (not str(dlq).startswith("arn:aws:sqs:") or str(dlq).endswith(".fifo")):
+        raise SchedulerValidationError(f"ValidationException: deadLetterConfig.arn {dlq!r} must be a standard SQS queue")
+    return f"{group}/{name}", {
+        "name": name,
+        "groupName": group,
+        "arn": arn("scheduler", f"schedule/{group}/{name}"),
+        "state": inputs.get("state") or "ENABLED",
+        "scheduleExpressionTimezone": inputs.get("scheduleExpressionTimezone") or "UTC",
+        "actionAfterCompletion": inputs.get("actionAfterCompletion") or "NONE",
+    }
 
 
 # --- payment API: API Gateway v2 (HTTP API) and Cognito (issue 18; one block, kept together) -------

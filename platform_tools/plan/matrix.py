@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from payments.contract import FUNCTIONS
 from rich.console import Console
 from rich.table import Table
 
@@ -64,6 +65,9 @@ class Row:
     @property
     def differs(self) -> bool:
         return len(set(self.values.values())) > 1
+
+
+_PAYMENT_HANDLERS = frozenset(spec.handler for spec in FUNCTIONS)
 
 
 def _all(plan: EnvironmentPlan) -> list[ResourceView]:
@@ -120,11 +124,16 @@ def settings_rows(plans: Mapping[str, EnvironmentPlan]) -> list[Row]:
         return _join([f"{r.props.get('backupRetentionPeriod')} d" for r in _of(views, "aws:rds/cluster:Cluster")])
 
     def memory(views, s):
-        functions = _of(views, "aws:lambda/function:Function")
+        # The seed's row is about the payment functions; the reconcile and migration functions follow.
+        everything = _of(views, "aws:lambda/function:Function")
+        functions = [r for r in everything if r.props.get("handler") in _PAYMENT_HANDLERS]
+        others = [r for r in everything if r not in functions]
         sizes = {str(r.props.get("memorySize")) for r in functions}
         if len(sizes) == 1:
-            return f"{sizes.pop()} MB × {len(functions)} functions"
-        return _join([f"{_short(views, r, s)}={r.props.get('memorySize')} MB" for r in functions])
+            head = [f"{sizes.pop()} MB × {len(functions)} payment functions"]
+        else:
+            head = [f"{_short(views, r, s)}={r.props.get('memorySize')} MB" for r in functions]
+        return _join(head + [f"{_short(views, r, s)}={r.props.get('memorySize')} MB" for r in others])
 
     def billing(views, s):
         targets = _of(views, "aws:appautoscaling/target:Target")

@@ -1,5 +1,6 @@
-"""Compute layer: the payment Lambda functions, one execution role each, their log groups and the DLQ;
-the payment API in front of them and the Cognito pool that issues merchants their tokens.
+"""Compute layer: the payment Lambda functions, the migration function, the scheduled reconcile
+function (its schedules and dead-letter queue), one execution role each, and their log groups; the
+payment API in front of the payment functions and the Cognito pool that issues merchants their tokens.
 
 Reads the private subnets and application security group (network layer) and the tables, bucket,
 cluster, secret and key (data layer) of the same environment; the code is `build/payments-lambda.zip`
@@ -9,11 +10,13 @@ cluster, secret and key (data layer) of the same environment; the code is `build
 import pulumi
 import pulumi_aws as aws
 
-from payments.contract import FUNCTIONS, ROUTES
+from payments.contract import FUNCTIONS, MIGRATE, RECONCILE, ROUTES, ReconcileJob
 from shared.components.compute.api import ApiTarget, PaymentApi, PaymentApiArgs, audiences
 from shared.components.compute.cognito import MerchantAuth, MerchantAuthArgs, MerchantClient
+from shared.components.compute.migration import MigrationFunction, MigrationFunctionArgs
 from shared.components.compute.payment_functions import FunctionNames, PaymentFunctions, PaymentFunctionsArgs
-from shared.components.compute.settings import DataEndpoints, FunctionSettings
+from shared.components.compute.reconciliation import Reconciliation, ReconciliationArgs, ReconciliationNames
+from shared.components.compute.settings import DataEndpoints, FunctionSettings, ReconcileSettings
 from shared.config import load_layer_config
 from shared.config.compute import ComputeConfig
 from shared.contracts import COMPUTE, DATA, NETWORK, ComputeOutputs, DataOutputs, NetworkOutputs
@@ -38,63 +41,138 @@ def function_names(purpose: str) -> FunctionNames:
 
 
 names = {spec.name: function_names(spec.name) for spec in FUNCTIONS}
-dead_letter_queue_name = namer.name("payments-dlq", NameKind.SQS_QUEUE)
+reconciliation_names = ReconciliationNames(
+    function=function_names(RECONCILE.name),
+    dead_letter_queue=namer.name(f"{RECONCILE.name}-dlq", NameKind.SQS_QUEUE),
+    schedule_group=namer.name("schedules", NameKind.SCHEDULER),
+    scheduler_role=namer.name("scheduler-role", NameKind.IAM_ROLE),
+    scheduler_policy=namer.name("scheduler-invoke", NameKind.IAM_POLICY),
+    reconcile_schedule=namer.name(ReconcileJob.RECONCILE.value, NameKind.SCHEDULER),
+    consistency_check_schedule=namer.name(ReconcileJob.CONSISTENCY_CHECK.value, NameKind.SCHEDULER),
+)
 code = lambda_code()
 
 provider = aws_provider(environment)
 upstream = Upstream(COMPUTE)
 identity = aws.get_caller_identity_output(opts=invoke_options(provider))
 
+settings = FunctionSettings(
+    environment=environment.profile,
+    payment_api_endpoint=config.payment_api_endpoint,
+    payment_api_timeout_seconds=config.payment_api_timeout_seconds,
+    max_amount_minor=config.max_amount_minor,
+    log_level=config.log_level,
+    powertools_service=environment.service,
+    # One namespace per environment copy: copies sharing an account keep their metrics apart.
+    metrics_namespace=namer.prefix,
+)
+data = DataEndpoints(
+    kms_key_arn=upstream.require(DATA.project, DataOutputs.KMS_KEY_ARN),
+    cluster_endpoint=upstream.require(DATA.project, DataOutputs.CLUSTER_ENDPOINT),
+    db_port=upstream.require(DATA.project, DataOutputs.DB_PORT),
+    db_name=upstream.require(DATA.project, DataOutputs.DB_NAME),
+    master_secret_arn=upstream.require(DATA.project, DataOutputs.MASTER_SECRET_ARN),
+    cluster_resource_id=upstream.require(DATA.project, DataOutputs.CLUSTER_RESOURCE_ID),
+    transactions_table_name=upstream.require(DATA.project, DataOutputs.TRANSACTIONS_TABLE_NAME),
+    transactions_table_arn=upstream.require(DATA.project, DataOutputs.TRANSACTIONS_TABLE_ARN),
+    idempotency_table_name=upstream.require(DATA.project, DataOutputs.IDEMPOTENCY_TABLE_NAME),
+    idempotency_table_arn=upstream.require(DATA.project, DataOutputs.IDEMPOTENCY_TABLE_ARN),
+    audit_bucket_name=upstream.require(DATA.project, DataOutputs.AUDIT_BUCKET_NAME),
+    audit_bucket_arn=upstream.require(DATA.project, DataOutputs.AUDIT_BUCKET_ARN),
+)
+subnet_ids = upstream.require(NETWORK.project, NetworkOutputs.PRIVATE_SUBNET_IDS)
+security_group_ids = upstream.require(NETWORK.project, NetworkOutputs.APP_SECURITY_GROUP_ID).apply(lambda sg: [sg])
+components = pulumi.ResourceOptions(providers=[provider])
+
 functions = PaymentFunctions(
     namer.prefix,  # logical names carry the environment suffix, like the physical ones
     PaymentFunctionsArgs(
         functions=FUNCTIONS,
         names=names,
-        dead_letter_queue_name=dead_letter_queue_name,
+        region=environment.region,
         account_id=identity.account_id,
         code=code,
-        settings=FunctionSettings(
-            environment=environment.profile,
-            payment_api_endpoint=config.payment_api_endpoint,
-            payment_api_timeout_seconds=config.payment_api_timeout_seconds,
-            max_amount_minor=config.max_amount_minor,
-            log_level=config.log_level,
-            powertools_service=environment.service,
-            # One namespace per environment copy: copies sharing an account keep their metrics apart.
-            metrics_namespace=namer.prefix,
-        ),
-        data=DataEndpoints(
-            kms_key_arn=upstream.require(DATA.project, DataOutputs.KMS_KEY_ARN),
-            cluster_endpoint=upstream.require(DATA.project, DataOutputs.CLUSTER_ENDPOINT),
-            db_port=upstream.require(DATA.project, DataOutputs.DB_PORT),
-            db_name=upstream.require(DATA.project, DataOutputs.DB_NAME),
-            master_secret_arn=upstream.require(DATA.project, DataOutputs.MASTER_SECRET_ARN),
-            transactions_table_name=upstream.require(DATA.project, DataOutputs.TRANSACTIONS_TABLE_NAME),
-            transactions_table_arn=upstream.require(DATA.project, DataOutputs.TRANSACTIONS_TABLE_ARN),
-            idempotency_table_name=upstream.require(DATA.project, DataOutputs.IDEMPOTENCY_TABLE_NAME),
-            idempotency_table_arn=upstream.require(DATA.project, DataOutputs.IDEMPOTENCY_TABLE_ARN),
-            audit_bucket_name=upstream.require(DATA.project, DataOutputs.AUDIT_BUCKET_NAME),
-            audit_bucket_arn=upstream.require(DATA.project, DataOutputs.AUDIT_BUCKET_ARN),
-        ),
-        subnet_ids=upstream.require(NETWORK.project, NetworkOutputs.PRIVATE_SUBNET_IDS),
-        security_group_ids=upstream.require(NETWORK.project, NetworkOutputs.APP_SECURITY_GROUP_ID).apply(lambda sg: [sg]),
+        settings=settings,
+        data=data,
+        subnet_ids=subnet_ids,
+        security_group_ids=security_group_ids,
         memory_mb=config.lambda_memory_mb,
         timeout_seconds=config.lambda_timeout_seconds,
         reserved_concurrency=config.lambda_reserved_concurrency,
         log_retention_days=config.log_retention_days,
+    ),
+    opts=components,
+)
+
+migration = MigrationFunction(
+    namer.name("migration"),
+    MigrationFunctionArgs(
+        names=function_names(MIGRATE.name),
+        account_id=identity.account_id,
+        code=code,
+        settings=settings,
+        data=data,
+        subnet_ids=subnet_ids,
+        security_group_ids=security_group_ids,
+        memory_mb=config.migration_memory_mb,
+        timeout_seconds=config.migration_timeout_seconds,
+        log_retention_days=config.log_retention_days,
+    ),
+    opts=components,
+)
+
+reconciliation = Reconciliation(
+    namer.name("reconciliation"),
+    ReconciliationArgs(
+        names=reconciliation_names,
+        region=environment.region,
+        account_id=identity.account_id,
+        code=code,
+        settings=settings,
+        data=data,
+        reconcile=ReconcileSettings(
+            pending_threshold_seconds=config.pending_threshold_seconds,
+            batch_size=config.reconcile_batch_size,
+            max_attempts=config.reconcile_max_attempts,
+        ),
+        interval_minutes=config.reconcile_interval_minutes,
+        consistency_check_time=config.consistency_check_time,
+        subnet_ids=subnet_ids,
+        security_group_ids=security_group_ids,
+        memory_mb=config.reconcile_memory_mb,
+        timeout_seconds=config.reconcile_timeout_seconds,
+        log_retention_days=config.log_retention_days,
         async_max_retry_attempts=config.async_max_retry_attempts,
         async_max_event_age_seconds=config.async_max_event_age_seconds,
     ),
-    opts=pulumi.ResourceOptions(providers=[provider]),
+    opts=components,
 )
 
 pulumi.export(ComputeOutputs.FUNCTION_NAMES, functions.function_names)
 pulumi.export(ComputeOutputs.FUNCTION_ARNS, functions.function_arns)
 pulumi.export(ComputeOutputs.FUNCTION_TIMEOUTS, functions.function_timeouts)
-pulumi.export(ComputeOutputs.ROLE_ARNS, functions.role_arns)
-pulumi.export(ComputeOutputs.LOG_GROUP_NAMES, functions.log_group_names)
-pulumi.export(ComputeOutputs.DLQ_ARN, functions.dead_letter_queue_arn)
-pulumi.export(ComputeOutputs.DLQ_NAME, functions.dead_letter_queue_name)
+pulumi.export(
+    ComputeOutputs.ROLE_ARNS,
+    pulumi.Output.all(functions.role_arns, migration.role_arn, reconciliation.role_arn).apply(
+        lambda v: {**v[0], MIGRATE.name: v[1], RECONCILE.name: v[2]}
+    ),
+)
+pulumi.export(
+    ComputeOutputs.LOG_GROUP_NAMES,
+    pulumi.Output.all(functions.log_group_names, migration.log_group_name, reconciliation.log_group_name).apply(
+        lambda v: {**v[0], MIGRATE.name: v[1], RECONCILE.name: v[2]}
+    ),
+)
+pulumi.export(ComputeOutputs.MIGRATE_FUNCTION_NAME, migration.name)
+pulumi.export(ComputeOutputs.MIGRATE_FUNCTION_ARN, migration.arn)
+pulumi.export(ComputeOutputs.RECONCILE_FUNCTION_NAME, reconciliation.name)
+pulumi.export(ComputeOutputs.RECONCILE_FUNCTION_ARN, reconciliation.arn)
+pulumi.export(ComputeOutputs.RECONCILE_INTERVAL_MINUTES, config.reconcile_interval_minutes)
+pulumi.export(ComputeOutputs.SCHEDULE_GROUP_NAME, reconciliation.schedule_group_name)
+pulumi.export(ComputeOutputs.DLQ_ARN, reconciliation.dead_letter_queue_arn)
+pulumi.export(ComputeOutputs.DLQ_NAME, reconciliation.dead_letter_queue_name)
+pulumi.export(ComputeOutputs.METRICS_NAMESPACE, settings.metrics_namespace)
+pulumi.export(ComputeOutputs.METRICS_SERVICE, settings.powertools_service)
 
 # ---- The payment API (issue 18): merchants from the stack file, tokens from Cognito, routes from the contract.
 auth = MerchantAuth(

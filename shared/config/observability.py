@@ -76,8 +76,14 @@ class ObservabilityConfig(LayerConfig):
     lambda_errors_alarm: AlarmSettings = Field(description="Errors per period above threshold (count)")
     lambda_throttles_alarm: AlarmSettings = Field(description="Throttles per period above threshold (count)")
     lambda_duration_alarm: FractionAlarmSettings = Field(description="p99 Duration above threshold x the function timeout")
-    # SQS dead-letter queue of the functions' asynchronous invocations.
+    # SQS dead-letter queue of the reconcile function's scheduled (asynchronous) invocations.
     dlq_depth_alarm: AlarmSettings = Field(description="ApproximateNumberOfMessagesVisible above threshold (messages)")
+    # Reconciliation (issue 16): the reconcile function's metrics and errors.
+    oldest_pending_age_alarm: AlarmSettings = Field(
+        description="OldestPendingAgeSeconds above threshold (seconds), or no report for a period (reconciliation not running)"
+    )
+    consistency_differences_alarm: AlarmSettings = Field(description="ConsistencyDifferences above threshold (count)")
+    reconcile_errors_alarm: AlarmSettings = Field(description="Errors of the reconcile function per period above threshold (count)")
     # DynamoDB, one alarm per table (sum over operations).
     dynamodb_throttles_alarm: AlarmSettings = Field(description="ThrottledRequests per period above threshold (count)")
     dynamodb_system_errors_alarm: AlarmSettings = Field(description="SystemErrors per period above threshold (count)")

@@ -4,27 +4,42 @@ from __future__ import annotations
 
 import pytest
 
-from payments.contract import FUNCTIONS, GET_PAYMENT, PROCESS_PAYMENT
+import dataclasses
+
+from payments.contract import DATABASE_USERS, FUNCTIONS, GET_PAYMENT, MIGRATE, PROCESS_PAYMENT, RECONCILE
 from shared.components.compute.policies import (
     FUNCTION_ACCESS,
     UNSCOPABLE_ACTIONS,
     Access,
     PolicyTargets,
     access_of,
+    db_user_arn,
     function_policy,
     lambda_trust_policy,
+    schedule_group_arn,
+    scheduler_policy,
+    scheduler_trust_policy,
     unscopable_actions,
 )
 
+RESOURCE_ID = "cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 TARGETS = PolicyTargets(
     transactions_table_arn="arn:aws:dynamodb:us-east-1:111122223333:table/t",
     idempotency_table_arn="arn:aws:dynamodb:us-east-1:111122223333:table/i",
     audit_bucket_arn="arn:aws:s3:::audit",
-    master_secret_arn="arn:aws:secretsmanager:us-east-1:111122223333:secret:s-AbCdEf",
+    master_secret_arn="arn:aws:secretsmanager:us-east-1:111122223333:secret:rds!cluster-1-AbCdEf",
     kms_key_arn="arn:aws:kms:us-east-1:111122223333:key/k",
     dead_letter_queue_arn="arn:aws:sqs:us-east-1:111122223333:dlq",
     log_group_arn="arn:aws:logs:us-east-1:111122223333:log-group:/aws/lambda/f",
+    region="us-east-1",
+    account_id="111122223333",
+    cluster_resource_id=RESOURCE_ID,
+    db_user="payments_writer",
 )
+
+
+def user_arn(user: str) -> str:
+    return f"arn:aws:rds-db:us-east-1:111122223333:dbuser:{RESOURCE_ID}/{user}"
 
 
 def grants(document: dict) -> dict[str, set[str]]:
@@ -37,8 +52,8 @@ def grants(document: dict) -> dict[str, set[str]]:
     return found
 
 
-def test_every_payment_function_has_an_access_profile():
-    assert set(FUNCTION_ACCESS) == {spec.name for spec in FUNCTIONS}
+def test_every_function_has_an_access_profile():
+    assert set(FUNCTION_ACCESS) == {spec.name for spec in (*FUNCTIONS, RECONCILE, MIGRATE)}
     with pytest.raises(ValueError, match="no access profile for function 'refund'"):
         access_of("refund")
 
@@ -62,20 +77,86 @@ def test_process_payment_gets_exactly_what_it_does():
         "dynamodb:UpdateItem": {TARGETS.idempotency_table_arn},
         "dynamodb:DeleteItem": {TARGETS.idempotency_table_arn},
         "s3:PutObject": {f"{TARGETS.audit_bucket_arn}/*"},
-        "secretsmanager:GetSecretValue": {TARGETS.master_secret_arn},
-        "sqs:SendMessage": {TARGETS.dead_letter_queue_arn},
+        "rds-db:connect": {user_arn("payments_writer")},
     } | {action: {"*"} for action in unscopable_actions()}
     assert found == expected
 
 
-def test_get_payment_reads_the_secret_and_writes_nothing():
-    found = grants(function_policy(access_of(GET_PAYMENT.name), TARGETS))
+def test_get_payment_connects_as_its_user_and_writes_nothing():
+    targets = dataclasses.replace(TARGETS, db_user="payments_reader")
+    found = grants(function_policy(access_of(GET_PAYMENT.name), targets))
+    scoped = {a: r for a, r in found.items() if a not in unscopable_actions()}
+    assert scoped == {
+        "logs:CreateLogStream": {f"{TARGETS.log_group_arn}:*"},
+        "logs:PutLogEvents": {f"{TARGETS.log_group_arn}:*"},
+        "kms:Decrypt": {TARGETS.kms_key_arn},
+        "rds-db:connect": {user_arn("payments_reader")},
+    }
+
+
+def test_only_the_migration_function_reads_the_master_secret_and_it_touches_no_data_store():
+    readers = [name for name, access in FUNCTION_ACCESS.items() if Access.READ_MASTER_SECRET in access]
+    assert readers == [MIGRATE.name]
+    found = grants(function_policy(access_of(MIGRATE.name), TARGETS))
     scoped = {a: r for a, r in found.items() if a not in unscopable_actions()}
     assert scoped == {
         "logs:CreateLogStream": {f"{TARGETS.log_group_arn}:*"},
         "logs:PutLogEvents": {f"{TARGETS.log_group_arn}:*"},
         "kms:Decrypt": {TARGETS.kms_key_arn},
         "secretsmanager:GetSecretValue": {TARGETS.master_secret_arn},
+    }
+
+
+def test_reconcile_records_outcomes_reads_for_the_check_and_sends_failures_to_its_queue():
+    targets = dataclasses.replace(TARGETS, db_user="payments_reconciler")
+    found = grants(function_policy(access_of(RECONCILE.name), targets))
+    table = TARGETS.transactions_table_arn
+    scoped = {a: r for a, r in found.items() if a not in unscopable_actions() and not a.startswith("logs:")}
+    assert scoped == {
+        "kms:Decrypt": {TARGETS.kms_key_arn},
+        "kms:GenerateDataKey": {TARGETS.kms_key_arn},
+        "dynamodb:GetItem": {table},
+        "dynamodb:PutItem": {table},
+        "dynamodb:Query": {f"{table}/index/*"},
+        "s3:PutObject": {f"{TARGETS.audit_bucket_arn}/*"},
+        "s3:GetObject": {f"{TARGETS.audit_bucket_arn}/*"},
+        "s3:ListBucket": {TARGETS.audit_bucket_arn},
+        "rds-db:connect": {user_arn("payments_reconciler")},
+        "sqs:SendMessage": {TARGETS.dead_letter_queue_arn},
+    }
+
+
+def test_database_users_are_the_contracts_and_distinct():
+    users = {name: DATABASE_USERS[name].name for name, access in FUNCTION_ACCESS.items() if Access.CONNECT_AS_DB_USER in access}
+    assert set(users) == {PROCESS_PAYMENT.name, GET_PAYMENT.name, RECONCILE.name}
+    assert len(set(users.values())) == len(users)
+    assert all(DATABASE_USERS[name].login for name in users)
+
+
+def test_db_user_arn_names_the_cluster_by_resource_id():
+    assert db_user_arn("us-east-1", "111122223333", RESOURCE_ID, "payments_reader") == user_arn("payments_reader")
+    with pytest.raises(ValueError, match="not an Aurora cluster resource id"):
+        db_user_arn("us-east-1", "111122223333", "acme-payments-dev-aurora", "payments_reader")
+
+
+def test_a_missing_target_is_refused_naming_it():
+    bare = PolicyTargets(kms_key_arn=TARGETS.kms_key_arn, log_group_arn=TARGETS.log_group_arn)
+    with pytest.raises(ValueError, match="'connect-as-db-user' needs region, account_id, cluster_resource_id, db_user"):
+        function_policy(frozenset({Access.CONNECT_AS_DB_USER}), bare)
+
+
+def test_scheduler_role_is_this_groups_and_invokes_exactly_one_function():
+    group = schedule_group_arn("us-east-1", "111122223333", "acme-payments-dev-schedules")
+    assert group == "arn:aws:scheduler:us-east-1:111122223333:schedule-group/acme-payments-dev-schedules"
+    (trust,) = scheduler_trust_policy("111122223333", group)["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"}, "ArnLike": {"aws:SourceArn": group}}
+    fn = "arn:aws:lambda:us-east-1:111122223333:function:acme-payments-dev-reconcile"
+    assert grants(scheduler_policy(fn, TARGETS.dead_letter_queue_arn, TARGETS.kms_key_arn)) == {
+        "lambda:InvokeFunction": {fn},
+        "sqs:SendMessage": {TARGETS.dead_letter_queue_arn},
+        "kms:Decrypt": {TARGETS.kms_key_arn},
+        "kms:GenerateDataKey": {TARGETS.kms_key_arn},
     }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from shared.contracts import DataOutputs
+from shared.contracts import ComputeOutputs, DataOutputs
 from shared.components.compute.policies import unscopable_actions
 from platform_tools.plan.cli import STANDARD_ENVIRONMENTS
 
@@ -28,8 +28,8 @@ def policy_resources(document: dict[str, Any]) -> set[str]:
 
 
 def base(resource: str) -> str:
-    """The resource an ARN pattern is about: the table, bucket, log group ... without `/*`, `:*`."""
-    return resource.removesuffix("/*").removesuffix(":*")
+    """The resource an ARN pattern is about: the table, bucket, log group ... without `/*`, `:*`, `/index/*`."""
+    return resource.removesuffix("/*").removesuffix(":*").removesuffix("/index")
 
 
 def arns_in(value: Any) -> set[str]:
@@ -72,9 +72,14 @@ def test_no_wildcard_actions_and_star_resources_only_where_named(env_plan):
 def test_every_arn_belongs_to_the_environment(env_plan):
     own = own_arns(env_plan)
     data = env_plan.layer("data").outputs
+    # rds-db:connect names a database user of this environment's cluster (by its resource id).
+    db_users = f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{data[DataOutputs.CLUSTER_RESOURCE_ID]}/"
     named = set()
     for urn, document in policies(env_plan):
         for resource in policy_resources(document):
+            if resource.startswith("arn:aws:rds-db:"):
+                assert resource.startswith(db_users), f"{urn}: {resource} is not a user of {env_plan.environment}'s cluster"
+                continue
             assert base(resource) in own, f"{urn}: {resource} is not a resource of {env_plan.environment}"
             named.add(base(resource))
     # Not vacuous: the environment's own data resources are what the policies name.
@@ -83,12 +88,21 @@ def test_every_arn_belongs_to_the_environment(env_plan):
         assert data[key] in named, key
 
 
-def test_trust_policy_is_lambda_of_this_account_only(env_plan):
-    for role in env_plan.layer("compute").of_type(ROLE):
+def test_trust_policies_are_this_accounts_lambda_or_this_environments_scheduler_group(env_plan):
+    compute = env_plan.layer("compute")
+    group = compute.outputs[ComputeOutputs.SCHEDULE_GROUP_NAME]
+    principals = []
+    for role in compute.of_type(ROLE):
         (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
-        assert statement["Principal"] == {"Service": "lambda.amazonaws.com"}, role.urn
         assert statement["Action"] == "sts:AssumeRole", role.urn
-        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}, role.urn
+        principals.append(statement["Principal"]["Service"])
+        condition = {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+        if statement["Principal"] == {"Service": "scheduler.amazonaws.com"}:
+            condition["ArnLike"] = {"aws:SourceArn": f"arn:aws:scheduler:us-east-1:123456789012:schedule-group/{group}"}
+        else:
+            assert statement["Principal"] == {"Service": "lambda.amazonaws.com"}, role.urn
+        assert statement["Condition"] == condition, role.urn
+    assert principals.count("scheduler.amazonaws.com") == 1
 
 
 @pytest.mark.parametrize("env_a, env_b", list(itertools.permutations(STANDARD_ENVIRONMENTS, 2)))

@@ -27,7 +27,7 @@ from shared.paths import PROJECTS_DIR
 
 NAME = "dev-pr42"
 # What the mock engine invents (ids, ARN and endpoint parts): a run of 8+ letters and digits with both
-# (mixed case: Cognito user pool ids are `us-east-1_Ab3dEf9Gh`).
+# (mixed case: Cognito user pool ids are `us-east-1_Ab3dEf9Gh`, Aurora resource ids `cluster-ABC1...`).
 SHORT_ID = re.compile(r"[a-z0-9]{6,7}")
 GENERATED = re.compile(r"(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{8,}")
 

@@ -101,6 +101,20 @@ def add_statement(statement):
     return mutate
 
 
+def grant_master_secret(function: str, action: str, resource: str | None = None):
+    """Let a payment function's role read the master secret (or a pattern that covers it)."""
+
+    def mutate(plan):
+        secret = plan.layer("data").outputs["masterSecretArn"]
+        r = first(plan, ROLE_POLICY, lambda p: p.inputs["role"].endswith(f"-{function}-role"))
+        document = json.loads(r.inputs["policy"])
+        document["Statement"].append({"Sid": "Sneaky", "Effect": "Allow", "Action": [action], "Resource": [resource or secret]})
+        r.inputs["policy"] = json.dumps(document)
+        return r.urn
+
+    return mutate
+
+
 def remove_tag(plan):
     r = first(plan, TABLE)
     r.tags = {k: v for k, v in r.tags.items() if k != "CostCenter"}
@@ -205,6 +219,8 @@ BREAKS = [
     ("iam-no-wildcard-action", "dev", add_statement({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::acme-payments-dev-audit/*"})),
     ("iam-no-wildcard-action", "prod", add_statement({"Effect": "Allow", "Action": ["*"], "Resource": "arn:aws:s3:::x"})),
     ("iam-no-wildcard-resource", "prod", add_statement({"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": "*"})),
+    ("master-secret-migration-only", "prod", grant_master_secret("get-payment", "secretsmanager:GetSecretValue")),
+    ("master-secret-migration-only", "dev", grant_master_secret("reconcile", "secretsmanager:Get*", "arn:aws:secretsmanager:us-east-1:123456789012:secret:*")),
     ("lambda-vpc-tracing", "prod", set_input(FUNCTION, "vpcConfig", None)),
     ("lambda-vpc-tracing", "dev", set_input(FUNCTION, "tracingConfig", {"mode": "PassThrough"})),
     ("log-group-retention", "staging", set_input(LOG_GROUP, "retentionInDays", 0)),
@@ -258,6 +274,26 @@ def test_the_json_plan_gives_the_same_verdicts(plans):
         views = [from_planned(r) for r in layer["resources"]]
         found = evaluate(views, context_for(views, "gateway"), [RULES_BY_ID["aurora-backups"], RULES_BY_ID["required-tags"]])
         assert [v.urn for v in found] == ([urn] if layer["project"] == "data" else [])
+
+
+def test_master_secret_rule_reads_patterns_like_iam_does():
+    from platform_tools.guardrails.rules import _could_name_master_secret
+
+    secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-4f1e-AbCdEf"
+    assert _could_name_master_secret(secret)
+    assert _could_name_master_secret("*")
+    assert _could_name_master_secret("arn:aws:secretsmanager:*:*:secret:rds!*")
+    assert not _could_name_master_secret("arn:aws:secretsmanager:us-east-1:123456789012:secret:app-config-AbCdEf")
+    assert not _could_name_master_secret("arn:aws:secretsmanager:us-east-1:123456789012:secret:app-*")
+
+
+def test_the_migration_functions_own_read_of_the_master_secret_passes(plans):
+    """Not vacuous: the real plans do grant the read, to the migration function's role only."""
+    compute = plans["prod"].layer("compute")
+    secret = plans["prod"].layer("data").outputs["masterSecretArn"]
+    holders = [p.inputs["role"] for p in compute.of_type(ROLE_POLICY) if secret in p.inputs["policy"]]
+    assert holders == ["acme-payments-prod-migrate-role"]
+    assert not violations(plans["prod"], "master-secret-migration-only")
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -15,8 +16,8 @@ from invoke import Context, MockContext, Result
 from rich.console import Console
 
 import fake_pulumi
-from shared.contracts import LAYERS, LAYERS_BY_PROJECT
-from platform_tools.orchestration import fingerprints
+from shared.contracts import LAYERS, LAYERS_BY_PROJECT, ComputeOutputs
+from platform_tools.orchestration import fingerprints, migrate
 from platform_tools.orchestration.fingerprints import FingerprintStore
 from platform_tools.orchestration.layers import Action
 from platform_tools.orchestration.runner import Orchestrator, RunOptions
@@ -25,15 +26,45 @@ from shared.paths import REPO_ROOT
 PROJECTS = tuple(contract.project for contract in LAYERS)
 
 
+def migrate_function_arn(version: str) -> str:
+    return f"arn:aws:lambda:us-east-1:123456789012:function:acme-payments-{version}-migrate"
+
+
 def exports(project: str, version: str = "v1") -> dict[str, str]:
     """Outputs with every key the layer's contract exports; `version` changes every value."""
-    return {key: f"{project}-{key}-{version}" for key in LAYERS_BY_PROJECT[project].exports}
+    values = {key: f"{project}-{key}-{version}" for key in LAYERS_BY_PROJECT[project].exports}
+    if ComputeOutputs.MIGRATE_FUNCTION_ARN in values:  # `invoke migrate` reads the region from it
+        values[ComputeOutputs.MIGRATE_FUNCTION_ARN] = migrate_function_arn(version)
+    return values
 
 
 @dataclass
 class Fake:
     tmp: Path
     builds: list[str] = field(default_factory=list)
+    # Invocations of the fake Lambda client (`invoke migrate`, and deploy after compute).
+    lambda_calls: list[dict] = field(default_factory=list)
+    lambda_response: dict | None = None
+
+    def lambda_error(self, kind: str, message: str, logs: str = "") -> None:
+        """The next invocations fail the way Lambda reports an unhandled error of the handler."""
+        self.lambda_response = {
+            "StatusCode": 200,
+            "FunctionError": "Unhandled",
+            "Payload": json.dumps({"errorType": kind, "errorMessage": message, "stackTrace": []}).encode(),
+            "LogResult": base64.b64encode(logs.encode()).decode(),
+        }
+
+    def lambda_client(self, region: str):
+        fake = self
+
+        class Client:
+            def invoke(self, **kwargs):
+                fake.lambda_calls.append({"region": region, "after_calls": len(fake.calls()), **kwargs})
+                response = fake.lambda_response or {"StatusCode": 200, "Payload": b'{"applied": [], "version": 4}'}
+                return {**response, "Payload": io.BytesIO(response["Payload"])}
+
+        return Client()
 
     @property
     def state_file(self) -> Path:
@@ -132,4 +163,6 @@ def fake(tmp_path, monkeypatch) -> Fake:
     monkeypatch.setattr(fingerprints, "FINGERPRINTS_FILE", tmp_path / "fingerprints.json")
     state = Fake(tmp_path)
     state.reset()
+    # No AWS here: the migration step's Lambda client is the fake's.
+    monkeypatch.setattr(migrate, "lambda_client", state.lambda_client)
     return state

@@ -1,14 +1,15 @@
-"""`FunctionRole`: the execution role of one payment function, scoped to one environment."""
+"""`FunctionRole`: the execution role of one function, scoped to one environment."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from shared.components.compute.policies import Access, PolicyTargets, function_policy, lambda_trust_policy
+from shared.components.compute.policies import POLICY_TARGET_KEYS, Access, PolicyTargets, function_policy, lambda_trust_policy
 from shared.tagging import name_tag
 
 
@@ -18,13 +19,13 @@ class FunctionRoleArgs:
     policy_name: str
     account_id: pulumi.Input[str]
     access: frozenset[Access]
-    transactions_table_arn: pulumi.Input[str]
-    idempotency_table_arn: pulumi.Input[str]
-    audit_bucket_arn: pulumi.Input[str]
-    master_secret_arn: pulumi.Input[str]
-    kms_key_arn: pulumi.Input[str]
-    dead_letter_queue_arn: pulumi.Input[str]
-    log_group_arn: pulumi.Input[str]
+    # Keyword arguments of `PolicyTargets` (ARNs, ids); what the access does not need may be absent.
+    targets: Mapping[str, pulumi.Input[str]]
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.targets) - set(POLICY_TARGET_KEYS))
+        if unknown:
+            raise ValueError(f"unknown policy targets {unknown}; PolicyTargets has {list(POLICY_TARGET_KEYS)}")
 
 
 class FunctionRole(pulumi.ComponentResource):
@@ -47,20 +48,14 @@ class FunctionRole(pulumi.ComponentResource):
         self.role = aws.iam.Role(
             f"{name}-role",
             name=args.role_name,
-            description="Execution role of one payment function; allowed only this environment's resources",
+            description="Execution role of one payment platform function; allowed only this environment's resources",
             assume_role_policy=pulumi.Output.from_input(args.account_id).apply(lambda account: json.dumps(lambda_trust_policy(account))),
             tags=name_tag(args.role_name),
             opts=child,
         )
-        self.policy_json = pulumi.Output.all(
-            transactions_table_arn=args.transactions_table_arn,
-            idempotency_table_arn=args.idempotency_table_arn,
-            audit_bucket_arn=args.audit_bucket_arn,
-            master_secret_arn=args.master_secret_arn,
-            kms_key_arn=args.kms_key_arn,
-            dead_letter_queue_arn=args.dead_letter_queue_arn,
-            log_group_arn=args.log_group_arn,
-        ).apply(lambda arns: json.dumps(function_policy(args.access, PolicyTargets(**arns))))
+        self.policy_json = pulumi.Output.all(**dict(args.targets)).apply(
+            lambda values: json.dumps(function_policy(args.access, PolicyTargets(**values)))
+        )
         self.policy = aws.iam.RolePolicy(
             f"{name}-policy",
             name=args.policy_name,

@@ -1,4 +1,4 @@
-"""`PaymentFunction`: one payment Lambda function with its log group, role and async-failure handling."""
+"""`PaymentFunction`: one Lambda function of the payment platform with its log group and role."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ import pulumi_aws as aws
 from payments.contract import FunctionSpec
 
 from shared.components.compute.function_role import FunctionRole, FunctionRoleArgs
-from shared.components.compute.settings import DataEndpoints
-from shared.components.log_group import encrypted_log_group
 from shared.components.compute.policies import Access
+from shared.components.log_group import encrypted_log_group
 from shared.function_code import LAMBDA_ARCHITECTURE, PYTHON_VERSION, FunctionCode
 from shared.tagging import name_tag
 
@@ -21,14 +20,24 @@ LAMBDA_RUNTIME = aws.lambda_.Runtime(f"python{PYTHON_VERSION}")
 
 
 @dataclass(frozen=True)
+class FunctionNames:
+    """The physical names of one function's resources (computed up front by the program)."""
+
+    function: str
+    role: str
+    policy: str
+    log_group: str
+
+
+@dataclass(frozen=True)
 class PaymentFunctionArgs:
     spec: FunctionSpec
-    function_name: str
-    role_name: str
-    policy_name: str
-    log_group_name: str
+    names: FunctionNames
     account_id: pulumi.Input[str]
     access: frozenset[Access]
+    # What the role's policy may name (keys of `PolicyTargets`); the component adds its log group.
+    policy_targets: Mapping[str, pulumi.Input[str]]
+    kms_key_arn: pulumi.Input[str]
     code: FunctionCode
     memory_mb: int
     timeout_seconds: int
@@ -37,16 +46,14 @@ class PaymentFunctionArgs:
     subnet_ids: pulumi.Input[list[str]]
     security_group_ids: pulumi.Input[list[str]]
     environment_variables: Mapping[str, pulumi.Input[str]]
-    data: DataEndpoints
-    dead_letter_queue_arn: pulumi.Input[str]
-    async_max_retry_attempts: int
-    async_max_event_age_seconds: int
 
 
 class PaymentFunction(pulumi.ComponentResource):
     """A VPC Lambda function (arm64) with X-Ray tracing, JSON logs into its own KMS-encrypted log
-    group, environment variables encrypted with the environment key, its own execution role, and
-    asynchronous invocations retried then sent to the dead-letter queue if the function may send there.
+    group, environment variables encrypted with the environment key and its own execution role.
+
+    No asynchronous-invocation settings here: a function with an asynchronous caller (the scheduled
+    reconcile function) gets its retries and failure destination from its own component.
     """
 
     function: aws.lambda_.Function
@@ -58,36 +65,31 @@ class PaymentFunction(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: PaymentFunctionArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("payments:compute:PaymentFunction", name, None, opts)
+        names = args.names
 
         # Created by the program, not by Lambda on first write: retention and encryption are ours,
         # and `pulumi destroy` removes it.
         log_group = encrypted_log_group(
             f"{name}-logs",
-            name=args.log_group_name,
+            name=names.log_group,
             retention_days=args.log_retention_days,
-            kms_key_arn=args.data.kms_key_arn,
+            kms_key_arn=args.kms_key_arn,
             parent=self,
         )
         role = FunctionRole(
             f"{name}-execution",
             FunctionRoleArgs(
-                role_name=args.role_name,
-                policy_name=args.policy_name,
+                role_name=names.role,
+                policy_name=names.policy,
                 account_id=args.account_id,
                 access=args.access,
-                transactions_table_arn=args.data.transactions_table_arn,
-                idempotency_table_arn=args.data.idempotency_table_arn,
-                audit_bucket_arn=args.data.audit_bucket_arn,
-                master_secret_arn=args.data.master_secret_arn,
-                kms_key_arn=args.data.kms_key_arn,
-                dead_letter_queue_arn=args.dead_letter_queue_arn,
-                log_group_arn=log_group.arn,
+                targets={**args.policy_targets, "kms_key_arn": args.kms_key_arn, "log_group_arn": log_group.arn},
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.function = aws.lambda_.Function(
             f"{name}-function",
-            name=args.function_name,
+            name=names.function,
             description=args.spec.description,
             role=role.arn,
             runtime=LAMBDA_RUNTIME,
@@ -100,25 +102,14 @@ class PaymentFunction(pulumi.ComponentResource):
             # Bounds the number of concurrent Aurora connections (one per execution environment).
             reserved_concurrent_executions=args.reserved_concurrency,
             environment={"variables": dict(args.environment_variables)},
-            kms_key_arn=args.data.kms_key_arn,
+            kms_key_arn=args.kms_key_arn,
             vpc_config={"subnet_ids": args.subnet_ids, "security_group_ids": args.security_group_ids},
             tracing_config={"mode": "Active"},
             logging_config={"log_format": "JSON", "log_group": log_group.name},
-            tags=name_tag(args.function_name),
+            tags=name_tag(names.function),
             # The policy must exist before Lambda checks the VPC permissions at creation, and the
             # log group before the first invocation writes to it.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, role.policy]),
-        )
-        destination = None
-        if Access.SEND_TO_DLQ in args.access:
-            destination = {"on_failure": {"destination": args.dead_letter_queue_arn}}
-        aws.lambda_.FunctionEventInvokeConfig(
-            f"{name}-async",
-            function_name=self.function.name,
-            maximum_retry_attempts=args.async_max_retry_attempts,
-            maximum_event_age_in_seconds=args.async_max_event_age_seconds,
-            destination_config=destination,
-            opts=pulumi.ResourceOptions(parent=self),
         )
 
         self.name = self.function.name

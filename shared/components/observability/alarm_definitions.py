@@ -12,6 +12,10 @@ Missing data, deliberately per kind:
   every minute while the instance is up, so silence is a dead instance) and the NAT instance
   group's GroupInServiceInstances (silence is a deleted group or group metrics switched off;
   either way nothing proves the NAT path is healthy).
+- `breaching` for the reconcile function's OldestPendingAgeSeconds: it is published on every run,
+  so a period without it means reconciliation is not running and nothing finishes stuck payments
+  (the alarm period must therefore cover the reconcile interval; checked here).
+- `notBreaching` for ConsistencyDifferences (published once a day) and the reconcile function's Errors.
 - `missing` for Aurora CPU and connections: an instance that stops reporting is already paged by
   its FreeableMemory alarm; these keep their last state instead of paging three times.
 """
@@ -21,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
+
+from payments.contract import METRIC_SERVICE_DIMENSION, Metric
 
 from shared.components.observability.watched import WatchedResources
 from shared.config.observability import AlarmSettings, ObservabilityConfig
@@ -195,7 +201,7 @@ def _queue_and_tables(b: _Builder, config: ObservabilityConfig, watched: Watched
     b.add(
         config.dlq_depth_alarm,
         "dlq-depth",
-        f"Dead-letter queue {queue}: failed asynchronous payment invocations waiting",
+        f"Dead-letter queue {queue}: scheduled reconciliation events that failed or were never delivered",
         [MetricStat("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": queue}, "Maximum")],
         "GreaterThanThreshold",
         "notBreaching",
@@ -218,6 +224,43 @@ def _queue_and_tables(b: _Builder, config: ObservabilityConfig, watched: Watched
                 expression=f"SUM([{ids}])",
                 expression_label=f"{metric} (all operations)",
             )
+
+
+def _reconciliation(b: _Builder, config: ObservabilityConfig, watched: WatchedResources) -> None:
+    if not watched.reconcile_function_name:
+        return
+    custom = {METRIC_SERVICE_DIMENSION: watched.metrics_service}
+    oldest = config.oldest_pending_age_alarm
+    interval_seconds = watched.reconcile_interval_minutes * 60
+    if oldest.enabled and oldest.period_seconds < interval_seconds:
+        raise ValueError(
+            f"oldestPendingAgeAlarm.periodSeconds {oldest.period_seconds} is shorter than the reconcile interval "
+            f"({interval_seconds} s): the alarm would breach between runs; use at least {interval_seconds}"
+        )
+    b.add(
+        oldest,
+        "reconcile-oldest-pending-age",
+        f"A payment has been pending more than {oldest.threshold:g} s, or reconciliation has not reported",
+        [MetricStat(watched.metrics_namespace, Metric.OLDEST_PENDING_AGE_SECONDS.value, custom, "Maximum")],
+        "GreaterThanThreshold",
+        "breaching",
+    )
+    b.add(
+        config.consistency_differences_alarm,
+        "reconcile-consistency-differences",
+        "The daily check found PostgreSQL, DynamoDB and S3 disagreeing (payment ids in the reconcile function's log)",
+        [MetricStat(watched.metrics_namespace, Metric.CONSISTENCY_DIFFERENCES.value, custom, "Sum")],
+        "GreaterThanThreshold",
+        "notBreaching",
+    )
+    b.add(
+        config.reconcile_errors_alarm,
+        "reconcile-errors",
+        f"Function {watched.reconcile_function_name}: a scheduled run failed",
+        [MetricStat("AWS/Lambda", "Errors", {"FunctionName": watched.reconcile_function_name}, "Sum")],
+        "GreaterThanThreshold",
+        "notBreaching",
+    )
 
 
 def _nat(b: _Builder, config: ObservabilityConfig, watched: WatchedResources) -> None:
@@ -256,7 +299,7 @@ def _nat(b: _Builder, config: ObservabilityConfig, watched: WatchedResources) ->
 def alarm_definitions(config: ObservabilityConfig, watched: WatchedResources, namer: Namer) -> list[AlarmDefinition]:
     """Every enabled alarm of the environment, one per watched resource and kind."""
     builder = _Builder(namer)
-    for section in (_aurora, _lambda, _queue_and_tables, _nat):
+    for section in (_aurora, _lambda, _queue_and_tables, _reconciliation, _nat):
         section(builder, config, watched)
     keys = [d.key for d in builder.definitions]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})

@@ -48,6 +48,11 @@ class WatchedResources:
     nat_instance_group_names: tuple[str, ...] = ()
     cluster_identifier: str = ""
     nat_mode: str = ""  # the network layer's natMode, shown on the dashboard
+    # The scheduled reconcile function and where the functions publish their metrics (issue 16).
+    reconcile_function_name: str = ""
+    reconcile_interval_minutes: int = 0
+    metrics_namespace: str = ""
+    metrics_service: str = ""
 
     def __post_init__(self) -> None:
         missing = sorted(set(self.function_names) - set(self.function_timeouts))
@@ -69,4 +74,8 @@ class WatchedResources:
             nat_instance_group_names=tuple(network.get(NetworkOutputs.NAT_INSTANCE_GROUP_NAMES) or ()),
             cluster_identifier=str(data[DataOutputs.CLUSTER_IDENTIFIER]),
             nat_mode=str(network.get(NetworkOutputs.NAT_MODE) or ""),
+            reconcile_function_name=str(compute[ComputeOutputs.RECONCILE_FUNCTION_NAME]),
+            reconcile_interval_minutes=int(compute[ComputeOutputs.RECONCILE_INTERVAL_MINUTES]),
+            metrics_namespace=str(compute[ComputeOutputs.METRICS_NAMESPACE]),
+            metrics_service=str(compute[ComputeOutputs.METRICS_SERVICE]),
         )
