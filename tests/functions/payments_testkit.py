@@ -46,7 +46,7 @@ class StubPaymentApi:
     counts them per key."""
 
     def __init__(self, hang_seconds: float = 3.0) -> None:
-        self.hang_seconds = hang_seconds
+        self.default_hang_seconds = hang_seconds  # `reset()` restores it
         self._lock = threading.Lock()
         self._release = threading.Event()
         self.reset()
@@ -110,6 +110,7 @@ class StubPaymentApi:
 
     def reset(self) -> None:
         with self._lock:
+            self.hang_seconds = self.default_hang_seconds
             self.results: dict[str, dict[str, Any]] = {}
             self.charges: Counter[str] = Counter()  # real charges per key
             self.charged: dict[str, dict[str, Any]] = {}

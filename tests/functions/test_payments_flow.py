@@ -21,6 +21,13 @@ def pid(k: str, merchant: str = MERCHANT_A) -> str:
     return payment_id_for(merchant, k)
 
 
+def hold_for_long(app) -> None:
+    """A request held at the stub API stays held (and its client waits) until `release()`, however
+    long the other threads take on a loaded machine (the suite's default client timeout is 0.3 s)."""
+    app.new_container(payment_api_timeout_seconds=25.0)
+    app.stub.hang_seconds = 25.0  # the next test's `stub.reset()` restores it; the fixture releases the hold
+
+
 def test_payment_recorded_once_in_all_three_stores(app):
     k = key()
     status, body = app.pay(VALID, k)
@@ -72,6 +79,7 @@ def test_same_request_concurrently_charges_once(app):
     import threading
 
     k = key()
+    hold_for_long(app)
     app.stub.script("hold")  # the first request to reach the API waits there until released
     barrier = threading.Barrier(8)
     results: list = [None] * 8
@@ -85,7 +93,7 @@ def test_same_request_concurrently_charges_once(app):
         t.start()
     import time
 
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 20
     while sum(r is not None for r in results) < 7 and time.monotonic() < deadline:
         time.sleep(0.01)
     app.stub.release()
@@ -350,6 +358,7 @@ def test_same_key_from_two_merchants_at_the_same_time(app):
     import threading
 
     k = key()
+    hold_for_long(app)
     app.stub.script("hold", "hold")
     results = {}
 
@@ -361,7 +370,7 @@ def test_same_key_from_two_merchants_at_the_same_time(app):
         t.start()
     import time
 
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 20
     while len(app.stub.requests) < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
     app.stub.release()

@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import random
+import resource
 import string
 import time
 import uuid
@@ -165,9 +166,11 @@ def run_worker(job: WorkerJob) -> WorkerReport:
                 status, answer = result["statusCode"], json.loads(result["body"])
             except SimulatedCrash:
                 report.stats["crashes"] += 1
-                # the crashed invocation's timeout elapses; the retry lands on a new environment
+                # the crashed invocation's timeout elapses; the retry lands on a new environment (new
+                # database connection, secret cache and idempotency layer; the AWS clients are reused
+                # only because creating botocore clients costs far more than the rest of a request)
                 expire_in_progress(rt.aws.dynamodb, job.settings.idempotency_table, p.merchant, p.key)
-                rt = runtime.configure(job.settings, wrap=with_faults(faults))
+                rt = runtime.configure(job.settings, wrap=with_faults(faults), aws=rt.aws)
                 continue
             finally:
                 if api_scripted:
@@ -273,8 +276,15 @@ def test_randomized_run_reconciles(pg_server, pg_admin, stub_api, moto_server, c
     jobs = [WorkerJob(i, settings, environ, []) for i in range(WORKERS)]
     for p in planned:
         jobs[worker_of(p.merchant, p.key)].requests.append(p)
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     with ProcessPoolExecutor(max_workers=WORKERS, mp_context=get_context("spawn")) as pool:
         reports = list(pool.map(run_worker, jobs))
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    # this process serves moto and the stub API; the workers are its children
+    server_cpu, workers_cpu = (
+        (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        for before, after in zip(cpu_before, cpu_after)
+    )
 
     # -- what the clients were told ----------------------------------------------------------------
     originals = {(p.merchant, p.key): p.body for p in planned if p.kind == "new"}
@@ -321,6 +331,7 @@ def test_randomized_run_reconciles(pg_server, pg_admin, stub_api, moto_server, c
     with capsys.disabled():
         print(f"\n[payments randomized run] seed={SEED} requests={REQUESTS} workers={WORKERS} wall={elapsed:.1f}s "
               f"worker_busy={'/'.join(f'{r.seconds:.1f}' for r in reports)}s "
+              f"cpu_moto_and_stub={server_cpu:.1f}s cpu_workers={workers_cpu:.1f}s "
               f"keys_shared_by_merchants={sum(1 for c in shared_keys.values() if c > 1)} "
               + " ".join(f"{k}={v}" for k, v in sorted({**stats, **kinds}.items())))  # fmt: skip
         columns = ("requests new", "requests duplicate", "requests conflict", "refused conflicts", "payments",
