@@ -1,10 +1,9 @@
-"""Each module on its own: settings, the master secret (rotation), the database layer (migration, TLS),
+"""Each module on its own: settings, the database layer (rows, TLS),
 the payment API client (header, timeout, status mapping) and the stores (conditional put, audit key)."""
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import ssl
 import time
 import uuid
@@ -54,87 +53,27 @@ def test_settings_refuse_bad_environment(env, monkeypatch, var, value):
         Settings.from_env()
 
 
-# -- master secret and database ------------------------------------------------------------------
+# -- database (credentials, roles and migrations: test_payments_database.py) ----------------------
 
 
-def test_secret_is_cached_and_refetched_once_after_rotation(app, pg_server, pg_admin):
-    """The password changes (rotation): the cached one fails, the secret is fetched again once."""
-    runtime = app.runtime
-    assert app.pay_ok()
-    assert runtime.secret.fetch_count == 1
-    runtime.database.close()  # e.g. the connection was recycled after the rotation
-    new_password = uuid.uuid4().hex
-    pg_admin.run(f"ALTER ROLE payments_admin PASSWORD '{new_password}'")
-    try:
-        app.aws.secretsmanager.put_secret_value(
-            SecretId=app.settings.db_secret_arn,
-            SecretString=json.dumps({"username": "payments_admin", "password": new_password}),
-        )
-        assert app.pay_ok()
-        assert runtime.secret.fetch_count == 2
-        assert app.pay_ok()
-        assert runtime.secret.fetch_count == 2
-    finally:
-        pg_admin.run(f"ALTER ROLE payments_admin PASSWORD '{pg_server.password}'")
-
-
-def test_wrong_password_after_refetch_is_unavailable_and_writes_nothing(app):
-    app.aws.secretsmanager.put_secret_value(
-        SecretId=app.settings.db_secret_arn, SecretString=json.dumps({"username": "payments_admin", "password": "x"})
-    )
-    status, body = app.pay({"amount": 5, "currency": "EUR", "payment_source": "tok_abcdefgh"}, "key-wrongpw")
-    assert status == 503 and body["error"]["code"] == "database_unavailable"
-    assert app.runtime.secret.fetch_count == 2  # the cached value and exactly one re-fetch
-    app.assert_nothing_written()
-
-
-def test_secret_repr_hides_password():
-    from payments.secrets import DbCredentials
-
-    assert "hunter2" not in repr(DbCredentials("u", "hunter2"))
-
-
-def test_migration_is_idempotent(pg_server):
-    from payments.db import MIGRATIONS, migrate
-
-    name = f"migr_{uuid.uuid4().hex[:8]}"
-    admin = pg_server.connect("postgres")
-    admin.run(f"CREATE DATABASE {name}")
-    try:
-        conn = pg_server.connect(name)
-        assert migrate(conn) == [v for v, _ in MIGRATIONS]
-        assert migrate(conn) == []
-        columns = {r[0] for r in conn.run("SELECT column_name FROM information_schema.columns WHERE table_name='payments'")}
-        assert {"payment_id", "idempotency_key", "amount_minor", "currency", "status", "charge_key"} <= columns
-        assert conn.run("SELECT count(*) FROM pg_indexes WHERE indexname = 'payments_idempotency_key_key'") == [[0]]
-        assert conn.run("SELECT indexdef FROM pg_indexes WHERE indexname = 'payments_merchant_idempotency_key'") == [
-            ["CREATE UNIQUE INDEX payments_merchant_idempotency_key ON public.payments USING btree (merchant_id, idempotency_key)"]
-        ]
-        conn.close()
-    finally:
-        admin.run(f"DROP DATABASE {name}")
-        admin.close()
-
-
-def test_migration_2_scopes_rows_of_the_old_schema_per_merchant(app, pg_server, monkeypatch):
+def test_migration_2_scopes_rows_of_the_old_schema_per_merchant(app, pg_server, pg_admin, db_cluster):
     """A database built by migration 1 only, holding payments written by the old code (global keys,
-    ids uuid5(key), the API charged under the raw key), migrated to the current schema: the rows keep
-    their ids and stay reachable by their merchant only; a pending one is finished without a second
-    charge; another merchant may now use the same key."""
-    import payments.db
-    from payments.db import MIGRATIONS, migrate
+    ids uuid5(key), the API charged under the raw key), migrated to the current schema by the runner:
+    the rows keep their ids and stay reachable by their merchant only; a pending one is finished
+    without a second charge, by its client's retry or by reconciliation; another merchant may now
+    use the same key."""
+    from pg8000.exceptions import DatabaseError
+    from test_payments_database import FreshDatabase
+
+    from payments import migrations
     from payments.models import legacy_payment_id_for, payment_id_for
     from payments_testkit import DB_NAME, MERCHANT_A, MERCHANT_B
 
-    name = f"old_{uuid.uuid4().hex[:8]}"
-    admin = pg_server.connect("postgres")
-    admin.run(f"CREATE DATABASE {name}")
-    conn = pg_server.connect(name)
+    db = FreshDatabase(pg_server, pg_admin, db_cluster.master)
+    conn = db.connect()
     try:
-        monkeypatch.setattr(payments.db, "MIGRATIONS", MIGRATIONS[:1])
-        assert migrate(conn) == [1]
-        monkeypatch.undo()
-        k1, k2, k3 = (f"old-key-{i}-{uuid.uuid4().hex[:8]}" for i in range(3))
+        assert [m.version for m in migrations.apply(conn, migrations.load()[:1]).applied] == [1]
+        k1, k2, k3, k4 = (f"old-key-{i}-{uuid.uuid4().hex[:8]}" for i in range(4))
         old_insert = (
             "INSERT INTO payments (payment_id, idempotency_key, merchant_id, amount_minor, currency, source_token,"
             " status, provider_reference) VALUES (CAST(:pid AS uuid), :key, :merchant, :amount, :currency, 'tok_oldtoken1',"
@@ -142,25 +81,32 @@ def test_migration_2_scopes_rows_of_the_old_schema_per_merchant(app, pg_server, 
         )
         for key, merchant, amount, currency, status, ref in [
             (k1, MERCHANT_A, 1000, "EUR", "succeeded", "ref_old_1"),
-            (k2, MERCHANT_A, 2000, "EUR", "pending", None),  # charged, outcome never recorded
+            (k2, MERCHANT_A, 2000, "EUR", "pending", None),  # charged, outcome never recorded; retried
             (k3, MERCHANT_B, 3000, "USD", "succeeded", "ref_old_3"),
+            (k4, MERCHANT_B, 4000, "USD", "pending", None),  # charged, never retried: reconciliation's
         ]:
             conn.run(old_insert, pid=legacy_payment_id_for(key), key=key, merchant=merchant, amount=amount,
                      currency=currency, status=status, ref=ref)  # fmt: skip
-        from pg8000.exceptions import DatabaseError
-
         with pytest.raises(DatabaseError, match="payments_idempotency_key_key"):  # the old shape: keys are global
             conn.run(old_insert, pid=str(uuid.uuid4()), key=k1, merchant=MERCHANT_B, amount=1, currency="EUR",
                      status="pending", ref=None)  # fmt: skip
-        app.stub._charge(k2, {"amount": 2000})  # the old code had charged k2 under the raw key
-        before = conn.run("SELECT payment_id::text, idempotency_key, merchant_id, amount_minor, status FROM payments ORDER BY 2")
+        app.stub._charge(k2, {"amount": 2000, "currency": "EUR"})  # the old code charged under the raw key
+        app.stub._charge(k4, {"amount": 4000, "currency": "USD"})
+        shape = "SELECT payment_id::text, idempotency_key, merchant_id, amount_minor, status FROM payments ORDER BY 2"
+        before = conn.run(shape)
 
-        assert migrate(conn) == [v for v, _ in MIGRATIONS if v > 1]
-        assert conn.run("SELECT payment_id::text, idempotency_key, merchant_id, amount_minor, status FROM payments ORDER BY 2") == before
+        applied = migrations.apply(conn).applied
+        assert [m.version for m in applied] == [m.version for m in migrations.load() if m.version > 1]
+        conn.run("SET search_path TO payments, public")
+        assert conn.run(shape) == before
         assert conn.run("SELECT count(*) FROM payments WHERE charge_key IS NOT NULL") == [[0]]
+        assert conn.run("SELECT count(*) FROM pg_indexes WHERE indexname = 'payments_idempotency_key_key'") == [[0]]
+        assert conn.run("SELECT indexdef FROM pg_indexes WHERE indexname = 'payments_merchant_idempotency_key'") == [
+            ["CREATE UNIQUE INDEX payments_merchant_idempotency_key ON payments.payments USING btree (merchant_id, idempotency_key)"]
+        ]
 
-        # the functions on the migrated database
-        app.new_container(db_name=name)
+        # the functions, each as its own database user, on the migrated database
+        app.new_container(db_name=db.name)
         status, body = app.pay({"amount": 2000, "currency": "EUR", "payment_source": "tok_oldtoken1"}, k2)
         assert status == 200 and body["payment_id"] == legacy_payment_id_for(k2) and body["merchant_id"] == MERCHANT_A
         assert app.stub.requests[-1][0] == k2 and app.stub.charges[k2] == 1  # the API replayed: one charge
@@ -179,12 +125,21 @@ def test_migration_2_scopes_rows_of_the_old_schema_per_merchant(app, pg_server, 
         status, body = app.pay({"amount": 500, "currency": "EUR", "payment_source": "tok_newtoken1"}, k1, merchant=MERCHANT_B)
         assert status == 200 and body["payment_id"] == payment_id_for(MERCHANT_B, k1)
         assert conn.run("SELECT count(*) FROM payments WHERE idempotency_key = :k", k=k1) == [[2]]
-        assert set(app.stub.charges) == {k2, payment_id_for(MERCHANT_B, k1)}
+
+        # reconciliation asks the API under the key the old code charged with, and finishes k4
+        from payments.reconcile import ReconcileSettings, Reconciler, ReconcileStore
+
+        rt = app.reconciler
+        report = Reconciler(ReconcileStore(rt.database), rt.service, rt.service.api,
+                            ReconcileSettings(pending_threshold_seconds=0.001, batch_size=10, max_attempts=3)
+                            ).run(time.monotonic() + 30)  # fmt: skip
+        assert report.reconciled == [legacy_payment_id_for(k4)] and app.stub.lookups[k4] == 1
+        assert app.ddb_items()[legacy_payment_id_for(k4)]["status"] == "succeeded"
+        assert set(app.stub.charges) == {k2, k4, payment_id_for(MERCHANT_B, k1)}
+        assert all(count == 1 for count in app.stub.charges.values())
     finally:
-        app.new_container(db_name=DB_NAME)  # back to the suite's database, closing the connection
-        conn.close()
-        admin.run(f"DROP DATABASE {name} WITH (FORCE)")
-        admin.close()
+        app.new_container(db_name=DB_NAME)  # back to the suite's database, closing the connections
+        db.drop()
 
 
 def test_database_rows_are_written_once(app):

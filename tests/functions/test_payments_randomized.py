@@ -36,7 +36,6 @@ import pytest
 from payments_testkit import (
     AUDIT_BUCKET,
     DB_NAME,
-    DB_USER,
     IDEMPOTENCY_TABLE_NAME,
     REGION,
     STEPS,
@@ -111,6 +110,7 @@ class WorkerJob:
     index: int
     settings: Any  # payments.settings.Settings
     environ: dict[str, str]
+    role_passwords: dict[str, str]  # the stand-in IAM auth tokens of the database roles
     requests: list[Planned]
 
 
@@ -126,6 +126,7 @@ class WorkerReport:
 def run_worker(job: WorkerJob) -> WorkerReport:
     """One execution environment after another (a crash means a new one), in a fresh process."""
     os.environ.update(job.environ)
+    from payments_dbkit import RolePasswords
     from payments_testkit import (
         FakeContext,
         Faults,
@@ -142,7 +143,8 @@ def run_worker(job: WorkerJob) -> WorkerReport:
     started = time.monotonic()
     report = WorkerReport(job.index)
     faults = Faults()
-    rt = runtime.configure(job.settings, wrap=with_faults(faults))
+    tokens = RolePasswords(job.role_passwords)
+    rt = runtime.configure(job.settings, wrap=with_faults(faults), token_client=tokens)
     for p in job.requests:
         rng = random.Random(f"{SEED}:{p.n}")  # the request's faults depend on nothing else
         charge_key = payment_id_for(p.merchant, p.key)
@@ -170,7 +172,7 @@ def run_worker(job: WorkerJob) -> WorkerReport:
                 # database connection, secret cache and idempotency layer; the AWS clients are reused
                 # only because creating botocore clients costs far more than the rest of a request)
                 expire_in_progress(rt.aws.dynamodb, job.settings.idempotency_table, p.merchant, p.key)
-                rt = runtime.configure(job.settings, wrap=with_faults(faults), aws=rt.aws)
+                rt = runtime.configure(job.settings, wrap=with_faults(faults), aws=rt.aws, token_client=tokens)
                 continue
             finally:
                 if api_scripted:
@@ -247,7 +249,8 @@ def _s3_etags(client: Any) -> dict[str, str]:
         kwargs["ContinuationToken"] = page["NextContinuationToken"]
 
 
-def test_randomized_run_reconciles(pg_server, pg_admin, stub_api, moto_server, capsys):
+def test_randomized_run_reconciles(pg_server, pg_admin, db_cluster, stub_api, moto_server, capsys):
+    from payments.contract import DATABASE_USERS, PROCESS_PAYMENT
     from payments.settings import Settings
     from payments.stores import _from_item
 
@@ -255,14 +258,13 @@ def test_randomized_run_reconciles(pg_server, pg_admin, stub_api, moto_server, c
     rng = random.Random(SEED)
     planned = plan_requests(rng)
     clients = Clients(moto_server)
-    secret_arn = create_aws_resources(clients, pg_server)
-    if pg_admin.run("SELECT to_regclass('payments')")[0][0] is not None:
-        pg_admin.run("TRUNCATE payments")
+    create_aws_resources(clients, pg_server)
+    pg_admin.run("TRUNCATE payments")
     stub_api.reset()
     settings = Settings(
         environment="test", transactions_table=TRANSACTIONS_TABLE_NAME, idempotency_table=IDEMPOTENCY_TABLE_NAME,
         audit_bucket=AUDIT_BUCKET, db_host="127.0.0.1", db_port=pg_server.port, db_name=DB_NAME,
-        db_secret_arn=secret_arn, payment_api_endpoint=stub_api.url, max_amount_minor=1_000_000,
+        db_user=DATABASE_USERS[PROCESS_PAYMENT.name].name, payment_api_endpoint=stub_api.url, max_amount_minor=1_000_000,
         payment_api_timeout_seconds=2.0, db_tls=False, post_charge_reserve_seconds=0.5,
         # 8 processes on a shared 2-core machine: a slow answer is not what this run is about
         aws_connect_timeout_seconds=5.0, aws_read_timeout_seconds=10.0, db_connect_timeout_seconds=10.0,
@@ -273,7 +275,7 @@ def test_randomized_run_reconciles(pg_server, pg_admin, stub_api, moto_server, c
         "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing", "POWERTOOLS_SERVICE_NAME": "payments",
         "POWERTOOLS_METRICS_NAMESPACE": "PaymentsTest", "POWERTOOLS_LOG_LEVEL": "ERROR",
     }  # fmt: skip
-    jobs = [WorkerJob(i, settings, environ, []) for i in range(WORKERS)]
+    jobs = [WorkerJob(i, settings, environ, dict(db_cluster.tokens.passwords), []) for i in range(WORKERS)]
     for p in planned:
         jobs[worker_of(p.merchant, p.key)].requests.append(p)
     cpu_before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
