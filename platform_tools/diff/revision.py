@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -62,10 +63,7 @@ def checked_out(repo: Path, ref: str) -> Iterator[Path]:
             _git(repo, "worktree", "remove", "--force", str(tree))
         finally:
             _git(repo, "worktree", "prune")
-            if parent.exists():
-                import shutil
-
-                shutil.rmtree(parent, ignore_errors=True)
+            shutil.rmtree(parent, ignore_errors=True)
 
 
 def _plan_environment_variables(tree: Path) -> dict[str, str]:
@@ -121,8 +119,6 @@ class PlanRun:
                 raise DiffError(f"the plan of {self.label} failed: {reason}")
             document = json.loads(self.json_path.read_text())
         finally:
-            import shutil
-
             shutil.rmtree(self._dir, ignore_errors=True)
         return document if isinstance(document, list) else [document]
 
