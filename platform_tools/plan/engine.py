@@ -112,8 +112,11 @@ class LayerPlan:
 
 
 def invokes_json(calls: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Every data-source call of the program, in call order, args as the engine sent them (camelCase)."""
-    return [{"token": token, "args": dict(sorted(args.items()))} for token, args in calls]
+    """Every data-source call of the program, args as the engine sent them (camelCase), sorted by token
+    then args: the SDK sends output-form invokes (`get_*_output`) as their inputs resolve, from a thread
+    pool, so the order they reach the engine changes from run to run, and a plan must not."""
+    entries = [{"token": token, "args": dict(sorted(args.items()))} for token, args in calls]
+    return sorted(entries, key=lambda entry: (entry["token"], json.dumps(entry["args"], sort_keys=True, default=str)))
 
 
 @dataclass
