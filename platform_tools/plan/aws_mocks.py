@@ -679,6 +679,16 @@ def _permission(inputs: State, logical: str, ident: Identity):
     return physical_name(inputs, "statementId", logical, ident), {}
 
 
+@handles("aws:cloudwatch/logMetricFilter:LogMetricFilter")
+def _log_metric_filter(inputs: State, logical: str, ident: Identity):
+    transformation = inputs.get("metricTransformation") or {}
+    if not (transformation.get("name") and transformation.get("namespace") and transformation.get("value")):
+        raise _refuse("LogMetricFilter", logical, "metricTransformation needs name, namespace and value")
+    if not str(inputs.get("pattern") or "").strip():
+        raise _refuse("LogMetricFilter", logical, "an empty pattern matches every event; name what to count")
+    return physical_name(inputs, "name", logical, ident), {}
+
+
 # --- end of the payment API block ---------------------------------------------------------------------
 
 

@@ -17,9 +17,10 @@ from shared.components.observability import (
     alarm_definitions,
     resolved,
 )
+from shared.components.observability.api_alarms import ApiAccessLogMetrics, ApiAccessLogMetricsArgs
 from shared.config import load_layer_config
 from shared.config.observability import ObservabilityConfig
-from shared.contracts import COMPUTE, DATA, NETWORK, OBSERVABILITY, DataOutputs, ObservabilityOutputs
+from shared.contracts import COMPUTE, DATA, NETWORK, OBSERVABILITY, ComputeOutputs, DataOutputs, ObservabilityOutputs
 from shared.naming import NameKind, Namer
 from shared.provider import aws_provider
 from shared.stack_refs import Upstream
@@ -57,6 +58,15 @@ topic = AlertTopic(
     opts=components,
 )
 alarms = AlarmSet(namer.name("alarms"), AlarmSetArgs(definitions=definitions, topic_arn=topic.topic_arn), opts=components)
+api_metrics = ApiAccessLogMetrics(
+    namer.name("api-metrics"),
+    ApiAccessLogMetricsArgs(
+        filter_name=namer.name("api-throttled"),
+        access_log_group_name=upstream.require(COMPUTE.project, ComputeOutputs.API_ACCESS_LOG_GROUP),
+        namespace=watched.metrics_namespace,  # the environment's own namespace, as the functions' metrics
+    ),
+    opts=components,
+)
 dashboard = PaymentsDashboard(
     namer.name("dashboard"),
     PaymentsDashboardArgs(dashboard_name=dashboard_name, region=environment.region, watched=watched_output),

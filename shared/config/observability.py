@@ -91,6 +91,10 @@ class ObservabilityConfig(LayerConfig):
     nat_port_allocation_errors_alarm: AlarmSettings = Field(description="ErrorPortAllocation per period above threshold (count)")
     nat_packets_dropped_alarm: AlarmSettings = Field(description="PacketsDropCount per period above threshold (packets)")
     nat_instance_health_alarm: MinimumAlarmSettings = Field(description="GroupInServiceInstances below threshold (instances)")
+    # The payment API's $default stage (dimensions ApiId, Stage).
+    api_server_errors_alarm: PercentAlarmSettings = Field(description="5xx / Count per period above threshold (%)")
+    api_latency_alarm: FractionAlarmSettings = Field(description="p99 Latency above threshold x the API functions' timeout")
+    api_throttles_alarm: AlarmSettings = Field(description="requests answered 429 (stage throttling) per period above threshold (count)")
 
     @field_validator("alert_emails")
     @classmethod

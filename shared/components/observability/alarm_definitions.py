@@ -298,8 +298,10 @@ def _nat(b: _Builder, config: ObservabilityConfig, watched: WatchedResources) ->
 
 def alarm_definitions(config: ObservabilityConfig, watched: WatchedResources, namer: Namer) -> list[AlarmDefinition]:
     """Every enabled alarm of the environment, one per watched resource and kind."""
+    from shared.components.observability.api_alarms import api_alarms  # imports this module's builder
+
     builder = _Builder(namer)
-    for section in (_aurora, _lambda, _queue_and_tables, _reconciliation, _nat):
+    for section in (_aurora, _lambda, _queue_and_tables, _reconciliation, _nat, api_alarms):
         section(builder, config, watched)
     keys = [d.key for d in builder.definitions]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})

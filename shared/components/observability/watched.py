@@ -53,6 +53,9 @@ class WatchedResources:
     reconcile_interval_minutes: int = 0
     metrics_namespace: str = ""
     metrics_service: str = ""
+    api_id: str = ""  # the payment API (compute layer); no API alarms without one
+    api_stage: str = ""
+    api_access_log_group: str = ""
 
     def __post_init__(self) -> None:
         missing = sorted(set(self.function_names) - set(self.function_timeouts))
@@ -78,4 +81,7 @@ class WatchedResources:
             reconcile_interval_minutes=int(compute[ComputeOutputs.RECONCILE_INTERVAL_MINUTES]),
             metrics_namespace=str(compute[ComputeOutputs.METRICS_NAMESPACE]),
             metrics_service=str(compute[ComputeOutputs.METRICS_SERVICE]),
+            api_id=str(compute.get(ComputeOutputs.API_ID) or ""),
+            api_stage=str(compute.get(ComputeOutputs.API_STAGE) or ""),
+            api_access_log_group=str(compute.get(ComputeOutputs.API_ACCESS_LOG_GROUP) or ""),
         )
