@@ -135,8 +135,8 @@ class NetworkConfig(LayerConfig):
         wanted = instance_architecture(self.nat_instance_type)
         if found and found.group(1) != wanted:
             raise ValueError(
-                f"natInstanceImage: {self.nat_instance_image} is an {found.group(1)} image but natInstanceType "
-                f"{self.nat_instance_type} is {wanted}; use the parameter ending in -{wanted}"
+                f"natInstanceImage: an {found.group(1)} image, but natInstanceType {self.nat_instance_type} is "
+                f"{wanted}; use the parameter ending in -{wanted}"
             )
         return self
 

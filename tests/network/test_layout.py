@@ -143,3 +143,14 @@ def test_flow_log_delivery_writes_only_its_group():
     assert write["Resource"] == [arn, arn + ":*"]
     wildcard = [s for s in doc["Statement"] if s["Resource"] == "*"]
     assert [s["Action"] for s in wildcard] == ["logs:DescribeLogGroups"]
+
+
+def test_the_replacement_takes_the_address_only_after_the_interface():
+    """Launch before terminate: the old instance keeps the allowlisted Elastic IP while it still
+    forwards; the new one moves it only once it holds the persistent interface (the old is gone)."""
+    script = render_nat_user_data("eni-0123456789abcdef0", "eipalloc-0123456789abcdef0", "us-east-1")
+    attach = script.index("aws ec2 attach-network-interface")
+    associate = script.index("aws ec2 associate-address")
+    masquerade = script.index("iptables -t nat -A POSTROUTING")
+    assert attach < associate < masquerade
+

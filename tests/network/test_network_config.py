@@ -41,7 +41,7 @@ def test_bad_values_name_the_key(key, value, message):
         ("resolve:ssm:al2023", "resolve:ssm:<parameter name>"),
         ("/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64", "resolve:ssm:<parameter name>"),
         # t4g.nano is Graviton: an x86_64 image would never boot on it.
-        ("resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64", "is arm64"),
+        ("resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64", "an x86_64 image, but natInstanceType t4g.nano is arm64"),
     ],
 )
 def test_the_nat_image_is_a_parameter_or_an_ami_of_the_instance_architecture(value, message):
