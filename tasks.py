@@ -103,6 +103,27 @@ def migrate(c, env, local=False):
     _orchestrate(c, "migrate", env, layer="compute", local=local)
 
 
+@task(
+    help={
+        "env": "the environment (dev, staging, prod, or an ephemeral stack)",
+        "merchant": "the merchant's name in compute:merchants of projects/compute/Pulumi.<env>.yaml",
+        "show_secret": "also print the client secret (reads the outputs with --show-secrets)",
+        "local": LOCAL_HELP,
+    }
+)
+def merchant_credentials(c, env, merchant, show_secret=False, local=False):
+    """Print a merchant's client id, token URL and API URL (and, on request, its secret) from the compute outputs."""
+    from platform_tools.orchestration.errors import OrchestrationError
+    from platform_tools.orchestration.merchants import merchant_credentials as read_credentials
+
+    try:
+        credentials = read_credentials(c, env, merchant, show_secret=show_secret, local=local)
+    except OrchestrationError as error:
+        raise Exit(f"merchant-credentials failed: {error}", code=1) from None
+    for line in credentials.lines():
+        console.print(line, markup=False, highlight=False, emoji=False, soft_wrap=True)
+
+
 @task(help={"output": "where to write the zip (default: build/payments-lambda.zip)"})
 def build(c, output=None):
     """Build the payment functions' Lambda package: deps for Linux arm64 / CPython 3.13, byte-identical per source."""

@@ -4,7 +4,8 @@
 
 1. Cold start: the import time of `payments.handlers.process_payment`, each in a fresh interpreter
    (median and min of --imports runs); plus, in this process, the first invocation after a cold
-   start (clients created, secret fetched, PostgreSQL connected and migrated).
+   start (clients created, IAM auth token made, PostgreSQL connected as the writer role, schema
+   version checked; the database is migrated beforehand by the migration step, as on a deploy).
 2. Warm latency per payment, p50/p99, against a local PostgreSQL, moto and the stub payment API:
    the handler (Powertools logger/metrics/idempotency, validation, service, adapters) next to the
    same remote calls written as directly as possible with boto3 and pg8000 (idempotency record put
@@ -144,10 +145,11 @@ def main() -> int:
         StubPaymentApi, create_aws_resources, payment_event,
     )  # fmt: skip
 
-    from payments import runtime
+    from payments_dbkit import MASTER_USER, RolePasswords, connect_as, prepare_cluster, set_login_passwords
+
+    from payments import migrations, runtime
     from payments.aws import AwsClients
-    from payments.contract import EnvVar
-    from payments.db import migrate
+    from payments.contract import DATABASE_USERS, PROCESS_PAYMENT, EnvVar
     from payments.handlers.process_payment import lambda_handler, logger
     from payments.settings import Settings
 
@@ -157,16 +159,26 @@ def main() -> int:
         with mock_aws():
             settings = Settings(
                 environment="bench", transactions_table=TRANSACTIONS_TABLE_NAME, idempotency_table=IDEMPOTENCY_TABLE_NAME,
-                audit_bucket=AUDIT_BUCKET, db_host="127.0.0.1", db_port=pg.port, db_name=DB_NAME, db_secret_arn="",
+                audit_bucket=AUDIT_BUCKET, db_host="127.0.0.1", db_port=pg.port, db_name=DB_NAME,
+                db_user=DATABASE_USERS[PROCESS_PAYMENT.name].name,
                 payment_api_endpoint=stub.url, max_amount_minor=1_000_000, payment_api_timeout_seconds=2.0, db_tls=False,
             )  # fmt: skip
             bootstrap = AwsClients(settings, session=boto3.session.Session())
-            secret_arn = create_aws_resources(bootstrap, pg)
-            settings = dataclasses.replace(settings, db_secret_arn=secret_arn)
+            create_aws_resources(bootstrap, pg)
             os.environ[EnvVar.MAX_AMOUNT_MINOR] = "1000000"
+            # the deploy's migration step, as the (non-superuser) master user; the writer's password
+            # stands in for its IAM auth token
+            admin = pg.connect()
+            master_password = prepare_cluster(admin)
+            admin.run(f"ALTER DATABASE {DB_NAME} OWNER TO {MASTER_USER}")
+            master = connect_as(pg, MASTER_USER, master_password, DB_NAME)
+            migrations.apply(master)
+            master.close()
+            tokens = RolePasswords(set_login_passwords(admin))
+            admin.close()
 
-            # first invocation after a cold start: new clients, secret, connection, migration
-            runtime.configure(settings)
+            # first invocation after a cold start: new clients, token, connection, schema version check
+            runtime.configure(settings, token_client=tokens)
             body = {"amount": 1000, "currency": "EUR", "merchant_id": "m_bench", "payment_source": "tok_benchmark01"}
             started = time.perf_counter()
             first = lambda_handler(payment_event(body, f"bench-{uuid.uuid4()}"), FakeContext())
@@ -174,8 +186,7 @@ def main() -> int:
             assert first["statusCode"] == 200, first
 
             rt = runtime.get_runtime()
-            direct_conn = pg.connect()
-            migrate(direct_conn)
+            direct_conn = connect_as(pg, settings.db_user, tokens.passwords[settings.db_user], DB_NAME)
             direct = DirectFlow(settings, rt.aws, direct_conn, stub.url)
 
             handler_ms: list[float] = []
@@ -212,7 +223,7 @@ def main() -> int:
     print("payments benchmark")
     print(f"  cold start: handler import   median {import_ms:7.1f} ms  (min {min(imports):.1f}, runs {len(imports)};"
           f" target <= {IMPORT_TARGET_MS} ms) {'OK' if import_ms <= IMPORT_TARGET_MS else 'OVER'}")
-    print(f"  cold start: first invocation        {first_invoke_ms:7.1f} ms  (clients, secret, connect, migrate)")
+    print(f"  cold start: first invocation        {first_invoke_ms:7.1f} ms  (clients, token, connect, schema check)")
     print(f"  warm, {len(handler_ms)} payments each (local PostgreSQL, moto, stub API):")
     print(f"    handler      p50 {h50:6.2f} ms   p99 {h99:6.2f} ms")
     print(f"    direct flow  p50 {d50:6.2f} ms   p99 {d99:6.2f} ms")

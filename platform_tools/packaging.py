@@ -27,8 +27,9 @@ PIP_PLATFORM = "manylinux2014_aarch64"  # the wheels Lambda arm64 (Amazon Linux 
 REQUIREMENTS = FUNCTIONS_DIR / "requirements.txt"
 PACKAGE = "payments"
 
-# Package files shipped besides Python sources: the RDS CA bundle the database client verifies with.
-PACKAGE_DATA_SUFFIXES = (".py", ".pem")
+# Package files shipped besides Python sources: the RDS CA bundle the database client verifies with,
+# and the schema migrations (`payments/migrations/NNNN_name.sql`) the migration function applies.
+PACKAGE_DATA_SUFFIXES = (".py", ".pem", ".sql")
 EXCLUDED_PARTS = frozenset({"tests", "test", "__pycache__", "conftest.py", "bin"})
 # Provided by the Lambda Python runtime, or never needed at runtime: dropped if a pin drags them in.
 EXCLUDED_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "pulumi", "pulumi_aws", "pip", "setuptools")
@@ -62,7 +63,7 @@ def _excluded(relative: Path) -> bool:
 
 
 def source_files(functions_dir: Path = FUNCTIONS_DIR) -> dict[str, Path]:
-    """`payments/**` sources to ship: Python modules and the CA bundle; no tests, no caches."""
+    """`payments/**` sources to ship: Python modules, the CA bundle, the SQL migrations; no tests, no caches."""
     root = functions_dir / PACKAGE
     files = {}
     for path in root.rglob("*"):

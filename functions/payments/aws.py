@@ -11,11 +11,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from payments.settings import Settings
+from payments.settings import MigrationSettings, Settings
 
 
 class AwsClients:
-    def __init__(self, settings: Settings, session: Any = None) -> None:
+    def __init__(self, settings: Settings | MigrationSettings, session: Any = None) -> None:
         self._settings = settings
         self._session = session
         self._clients: dict[str, Any] = {}

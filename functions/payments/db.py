@@ -2,12 +2,17 @@
 
 - One connection per thread (a Lambda environment runs one invocation at a time, so one connection),
   opened lazily with TLS (verified; the RDS CA bundle `payments/certs/rds-global-bundle.pem` is used
-  when the build ships it) and credentials from the master secret.
-- An authentication failure (the secret was rotated) re-fetches the secret once and reconnects once.
-- The schema is created by `migrate()`: versioned, idempotent (`IF NOT EXISTS`), under an advisory
-  lock so concurrent cold starts do not race; it runs once per connection when `run_migrations`.
+  when the build ships it) as the function's own database user with an IAM auth token
+  (`payments.secrets.IamAuthToken`; the migration function passes the master secret instead).
+- An authentication failure (an expired or rejected token, a rotated secret) gets one new credential
+  and one reconnect.
+- No migration here: the schema is migrated by the deploy (`payments.migrations`, run by the
+  migration function). On its first use the connection reads the applied schema version; below the
+  version this code ships with, every call fails with `SchemaTooOld` (and `on_schema_too_old` is
+  called, which publishes the metric) until the migration has run.
 - No statement is retried here: a broken connection is dropped and `DatabaseUnavailable` raised; the
   next invocation (the caller's retry) reconnects.
+- SQL names tables unqualified: the login roles' `search_path` is the `payments` schema.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import os
 import socket
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -23,67 +29,14 @@ from typing import Any
 import pg8000.native
 from pg8000.exceptions import DatabaseError, InterfaceError
 
-from payments.errors import DatabaseUnavailable, IdempotencyConflict
+from payments import migrations
+from payments.errors import DatabaseUnavailable, IdempotencyConflict, SchemaTooOld
 from payments.models import PaymentRequest
-from payments.secrets import MasterSecret
-from payments.settings import Settings
+from payments.secrets import CredentialSource
+from payments.settings import MigrationSettings, Settings
 
 STATUSES = ("pending", "succeeded", "declined", "failed")
 FINAL_STATUSES = frozenset(STATUSES[1:])
-_MIGRATION_LOCK_ID = 7_311_002_417  # arbitrary, constant: pg_advisory_xact_lock key of the migration
-
-MIGRATIONS: tuple[tuple[int, str], ...] = (
-    (
-        1,
-        """
-        CREATE TABLE IF NOT EXISTS payments (
-            payment_id          uuid PRIMARY KEY,
-            idempotency_key     text NOT NULL,
-            merchant_id         text NOT NULL,
-            amount_minor        bigint NOT NULL CHECK (amount_minor > 0),
-            currency            char(3) NOT NULL,
-            source_token        text NOT NULL,
-            status              text NOT NULL DEFAULT 'pending'
-                                CHECK (status IN ('pending', 'succeeded', 'declined', 'failed')),
-            provider_reference  text,
-            created_at          timestamptz NOT NULL DEFAULT now(),
-            updated_at          timestamptz NOT NULL DEFAULT now(),
-            CONSTRAINT payments_idempotency_key_key UNIQUE (idempotency_key)
-        );
-        CREATE INDEX IF NOT EXISTS payments_merchant_created_at ON payments (merchant_id, created_at);
-        """,
-    ),
-    (
-        4,
-        # Reconciliation (payments.reconcile): a payment is finished once its outcome is in all three
-        # stores (`published_at`); the attempt count and the lease of the run working it persist.
-        # Rows final before this migration were answered by the flow only after all three writes:
-        # they count as published (the daily consistency check is what verifies the stores agree).
-        """
-        ALTER TABLE payments
-            ADD COLUMN IF NOT EXISTS failure_reason text,
-            ADD COLUMN IF NOT EXISTS published_at timestamptz,
-            ADD COLUMN IF NOT EXISTS reconcile_attempts integer NOT NULL DEFAULT 0
-                CHECK (reconcile_attempts >= 0),
-            ADD COLUMN IF NOT EXISTS reconcile_lease_until timestamptz;
-        UPDATE payments SET published_at = updated_at WHERE status <> 'pending' AND published_at IS NULL;
-        CREATE INDEX IF NOT EXISTS payments_unpublished_created_at ON payments (created_at)
-            WHERE published_at IS NULL;
-        -- The function roles (migration 3) write the new columns they need, nothing more.
-        DO $grants$
-        BEGIN
-            IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'payments_writer') THEN
-                GRANT UPDATE (failure_reason, published_at) ON TABLE payments TO payments_writer;
-            END IF;
-            IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'payments_reconciler') THEN
-                GRANT UPDATE (failure_reason, published_at, reconcile_attempts, reconcile_lease_until)
-                    ON TABLE payments TO payments_reconciler;
-            END IF;
-        END
-        $grants$;
-        """,
-    ),
-)
 
 _COLUMNS = (
     "payment_id::text, idempotency_key, merchant_id, amount_minor, currency, status, "
@@ -127,7 +80,7 @@ def _sqlstate(exc: DatabaseError) -> str:
     return detail.get("C", "") if isinstance(detail, dict) else ""
 
 
-def tls_context(settings: Settings) -> ssl.SSLContext | None:
+def tls_context(settings: Settings | MigrationSettings) -> ssl.SSLContext | None:
     if not settings.db_tls:
         return None
     cafile = settings.db_ca_file or (_BUNDLED_CA if os.path.exists(_BUNDLED_CA) else None)
@@ -136,49 +89,76 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
     return context  # verify_mode CERT_REQUIRED and check_hostname are the defaults
 
 
+def connect(
+    settings: Settings | MigrationSettings,
+    credentials: CredentialSource,
+    ssl_context: ssl.SSLContext | None = None,
+    application_name: str = "payments",
+) -> pg8000.native.Connection:
+    """A connection with `credentials`; after an authentication failure, one new credential, one retry."""
+    current = credentials.get()
+    for attempt in (1, 2):
+        try:
+            return pg8000.native.Connection(
+                user=current.username,
+                password=current.password,
+                host=settings.db_host,
+                port=settings.db_port,
+                database=settings.db_name,
+                ssl_context=ssl_context if ssl_context is not None else tls_context(settings),
+                timeout=settings.db_connect_timeout_seconds,
+                application_name=application_name,
+                startup_params={"statement_timeout": str(settings.db_statement_timeout_ms)},
+            )
+        except DatabaseError as exc:
+            if _sqlstate(exc) in _AUTH_FAILED and attempt == 1:
+                current = credentials.refresh()  # expired/rejected token, rotated secret: once
+                continue
+            raise DatabaseUnavailable(f"database refused the connection (SQLSTATE {_sqlstate(exc)})") from None
+        except (InterfaceError, OSError, ssl.SSLError) as exc:
+            raise DatabaseUnavailable(f"database unreachable ({type(exc).__name__})") from None
+    raise AssertionError("unreachable")
+
+
 class Database:
-    def __init__(self, settings: Settings, secret: MasterSecret) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        credentials: CredentialSource,
+        on_schema_too_old: Callable[[int, int], None] | None = None,
+        required_version: int | None = None,
+    ) -> None:
         self._settings = settings
-        self._secret = secret
+        self._credentials = credentials
         self._local = threading.local()
         self._ssl_context = tls_context(settings)
-        self._migrated = False
+        self._on_schema_too_old = on_schema_too_old
+        self._required_version = migrations.latest_version() if required_version is None else required_version
+        self._schema_ok = False
 
     # -- connection management -------------------------------------------------------------------
-
-    def _connect(self) -> pg8000.native.Connection:
-        credentials = self._secret.get()
-        for attempt in (1, 2):
-            try:
-                return pg8000.native.Connection(
-                    user=credentials.username,
-                    password=credentials.password,
-                    host=self._settings.db_host,
-                    port=self._settings.db_port,
-                    database=self._settings.db_name,
-                    ssl_context=self._ssl_context,
-                    timeout=self._settings.db_connect_timeout_seconds,
-                    application_name="payments",
-                    startup_params={"statement_timeout": str(self._settings.db_statement_timeout_ms)},
-                )
-            except DatabaseError as exc:
-                if _sqlstate(exc) in _AUTH_FAILED and attempt == 1:
-                    credentials = self._secret.refresh()  # rotated: re-fetch once, reconnect once
-                    continue
-                raise DatabaseUnavailable(f"database refused the connection (SQLSTATE {_sqlstate(exc)})") from None
-            except (InterfaceError, OSError, ssl.SSLError) as exc:
-                raise DatabaseUnavailable(f"database unreachable ({type(exc).__name__})") from None
-        raise AssertionError("unreachable")
 
     def connection(self) -> pg8000.native.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._connect()
+            conn = connect(self._settings, self._credentials, self._ssl_context)
             self._local.conn = conn
-            if self._settings.run_migrations and not self._migrated:
-                self._run(lambda c: migrate(c))
-                self._migrated = True
         return conn
+
+    def _check_schema(self, conn: pg8000.native.Connection) -> None:
+        """Once per execution environment while it passes; re-checked on every call while it fails."""
+        try:
+            version = migrations.current_version(conn)
+        except DatabaseError as exc:  # e.g. no SELECT on the version table: the roles' migration is missing
+            raise DatabaseUnavailable(f"the schema version could not be read (SQLSTATE {_sqlstate(exc)})") from None
+        if version < self._required_version:
+            if self._on_schema_too_old is not None:
+                self._on_schema_too_old(version, self._required_version)
+            raise SchemaTooOld(
+                f"the database schema is at version {version}, this code needs {self._required_version}: "
+                "the deploy's migration step (invoke migrate) has not run"
+            )
+        self._schema_ok = True
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -192,6 +172,8 @@ class Database:
     def _run(self, operation):
         conn = self.connection()
         try:
+            if not self._schema_ok:
+                self._check_schema(conn)
             return operation(conn)
         except (InterfaceError, OSError, socket.timeout) as exc:
             self.close()
@@ -287,30 +269,3 @@ class Database:
             )
         )
         return PaymentRow.from_db(rows[0]) if rows else None
-
-
-def migrate(conn: pg8000.native.Connection) -> list[int]:
-    """Apply the migrations not yet applied, in one transaction under an advisory lock; return them."""
-    applied: list[int] = []
-    conn.run("START TRANSACTION")
-    try:
-        conn.run("SELECT pg_advisory_xact_lock(:lock_id)", lock_id=_MIGRATION_LOCK_ID)
-        conn.run(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
-        )
-        done = {row[0] for row in conn.run("SELECT version FROM schema_migrations")}
-        for version, sql in MIGRATIONS:
-            if version in done:
-                continue
-            conn.run(sql)
-            conn.run("INSERT INTO schema_migrations (version) VALUES (:version)", version=version)
-            applied.append(version)
-        conn.run("COMMIT")
-    except BaseException:
-        try:
-            conn.run("ROLLBACK")
-        except Exception:  # noqa: BLE001 - the connection may be gone
-            pass
-        raise
-    return applied

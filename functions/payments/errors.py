@@ -42,6 +42,13 @@ class DatabaseUnavailable(DependencyUnavailable):
     code = "database_unavailable"
 
 
+class SchemaTooOld(DatabaseUnavailable):
+    """The database schema is older than this code needs: the deploy's migration step has not run yet
+    (or failed). Never fixed here: functions do not migrate; retrying succeeds once it has run."""
+
+    code = "schema_too_old"
+
+
 class PaymentApiUnavailable(DependencyUnavailable):
     code = "payment_api_unavailable"
 

@@ -2,19 +2,24 @@
 
 Nothing here runs at import time. The handlers call `get_runtime()`; tests and the benchmark call
 `configure(settings=..., ...)` to point it at local servers or wrap its parts, and `reset()` after.
+The database credentials are an IAM auth token for `settings.db_user`, made by `token_client`
+(`boto3.client("rds")` unless a test passes a fake).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from payments.aws import AwsClients
+from payments.contract import EnvVar, Metric
 from payments.db import Database
 from payments.payment_api import PaymentApiClient
-from payments.secrets import MasterSecret
+from payments.secrets import IamAuthToken, TokenClient
 from payments.service import PaymentService
 from payments.settings import Settings
 from payments.stores import AuditLog, TransactionLog
@@ -24,19 +29,40 @@ from payments.stores import AuditLog, TransactionLog
 class Runtime:
     settings: Settings
     aws: AwsClients
-    secret: MasterSecret
+    credentials: IamAuthToken
     database: Database
     service: PaymentService
+
+
+def schema_too_old(found: int, needed: int) -> None:
+    """Publish `Metric.SCHEMA_TOO_OLD` (flushed by the handler's `log_metrics`; Powertools' metric set
+    is shared by every `Metrics` instance) and log the versions."""
+    from aws_lambda_powertools import Logger, Metrics
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    namespace = os.getenv(EnvVar.POWERTOOLS_METRICS_NAMESPACE) or "Payments"
+    Metrics(namespace=namespace).add_metric(name=Metric.SCHEMA_TOO_OLD, unit=MetricUnit.Count, value=1)
+    Logger(service=os.getenv(EnvVar.POWERTOOLS_SERVICE_NAME) or "payments").error(
+        "database schema older than this code: run the migration step",
+        extra={"schema_version": found, "required_schema_version": needed},
+    )
 
 
 def build(
     settings: Settings,
     wrap: Callable[[PaymentService], PaymentService] | None = None,
     aws: AwsClients | None = None,
+    token_client: TokenClient | None = None,
 ) -> Runtime:
     aws = aws or AwsClients(settings)
-    secret = MasterSecret(settings.db_secret_arn, lambda: aws.secretsmanager)
-    database = Database(settings, secret)
+    credentials = IamAuthToken(
+        settings.db_host,
+        settings.db_port,
+        settings.db_user,
+        (lambda: token_client) if token_client is not None else (lambda: aws.client("rds")),
+        refresh_after_seconds=settings.db_token_refresh_seconds,
+    )
+    database = Database(settings, credentials, on_schema_too_old=schema_too_old)
     service = PaymentService(
         repository=database,
         api=PaymentApiClient(settings.payment_api_endpoint, settings.payment_api_timeout_seconds),
@@ -47,7 +73,7 @@ def build(
     )
     if wrap is not None:
         service = wrap(service)
-    return Runtime(settings=settings, aws=aws, secret=secret, database=database, service=service)
+    return Runtime(settings=settings, aws=aws, credentials=credentials, database=database, service=service)
 
 
 _lock = threading.Lock()
@@ -70,13 +96,28 @@ def configure(
     settings: Settings,
     wrap: Callable[[PaymentService], PaymentService] | None = None,
     aws: AwsClients | None = None,
+    token_client: TokenClient | None = None,
 ) -> Runtime:
     """Replace the runtime (tests, benchmark); `aws` lets them reuse already created clients."""
     global _runtime
     reset()
     with _lock:
-        _runtime = build(settings, wrap, aws)
+        _runtime = build(settings, wrap, aws, token_client)
         return _runtime
+
+
+@contextlib.contextmanager
+def using(other: Runtime) -> Iterator[Runtime]:
+    """Tests: `get_runtime()` returns `other` inside the block (another function's execution
+    environment, e.g. get-payment's, connected as its own database user), then the previous one."""
+    global _runtime
+    with _lock:
+        previous, _runtime = _runtime, other
+    try:
+        yield other
+    finally:
+        with _lock:
+            _runtime = previous
 
 
 def on_reset(listener: Callable[[], Any]) -> None:

@@ -59,8 +59,9 @@ class PaymentService:
     api: PaymentApi
     transaction_log: RecordWriter
     audit: RecordWriter
-    post_charge_reserve_seconds: float = 3.0
-    min_api_timeout_seconds: float = 0.2
+    # No defaults here: `payments.settings.Settings` is their one source.
+    post_charge_reserve_seconds: float
+    min_api_timeout_seconds: float
 
     def process(self, request: PaymentRequest, deadline: float | None = None) -> dict[str, Any]:
         """Run the flow; return the payment record. `deadline` is a `time.monotonic()` instant."""

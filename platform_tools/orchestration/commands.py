@@ -59,8 +59,9 @@ def stack_init(project: str, stack: str) -> PulumiCommand:
     return _at(project_dir(project), "stack", "init", "--stack", stack)
 
 
-def stack_output(project: str, stack: str) -> PulumiCommand:
-    return _at(project_dir(project), "stack", "output", "--json", "--stack", stack)
+def stack_output(project: str, stack: str, show_secrets: bool = False) -> PulumiCommand:
+    reveal = ("--show-secrets",) if show_secrets else ()
+    return _at(project_dir(project), "stack", "output", "--json", *reveal, "--stack", stack)
 
 
 def preview(project: str, stack: str, policy_pack: Path | None = None) -> PulumiCommand:

@@ -40,7 +40,9 @@ def test_zip_holds_the_handlers_and_their_dependencies(builds):
         "payments/contract.py",
         "payments/handlers/process_payment.py",
         "payments/handlers/get_payment.py",
+        "payments/handlers/migrate.py",
         "payments/certs/rds-global-bundle.pem",
+        "payments/migrations/__init__.py",
         "pg8000/__init__.py",
         "aws_lambda_powertools/__init__.py",
     ):
@@ -55,6 +57,16 @@ def test_zip_holds_nothing_from_tests_the_sdk_or_this_machine(builds):
         assert "/tests/" not in name and not Path(name).name.startswith("test_"), name
 
 
+def test_zip_holds_every_migration_the_runner_loads(builds):
+    """The migration function applies the SQL files it finds next to the runner: all must ship."""
+    from payments.migrations import MIGRATIONS_DIR, load
+
+    entries = set(names(builds[0]))
+    shipped = {f"payments/migrations/{m.file_name}" for m in load(MIGRATIONS_DIR)}
+    assert shipped and shipped <= entries
+    assert {n for n in entries if n.startswith("payments/migrations/") and n.endswith(".sql")} == shipped
+
+
 def test_entries_are_sorted_with_fixed_times_and_modes(builds):
     with zipfile.ZipFile(builds[0].path) as archive:
         infos = archive.infolist()
@@ -67,12 +79,15 @@ def test_entries_are_sorted_with_fixed_times_and_modes(builds):
 
 def test_sources_skip_tests_caches_and_non_package_files(tmp_path):
     package = tmp_path / "payments"
-    for relative in ("__init__.py", "handlers/a.py", "certs/ca.pem", "tests/test_a.py", "test_b.py",
-                     "__pycache__/a.cpython-311.pyc", "notes.md", "handlers/__pycache__/a.cpython-313.pyc"):  # fmt: skip
+    for relative in ("__init__.py", "handlers/a.py", "certs/ca.pem", "migrations/0001_a.sql", "tests/test_a.py",
+                     "tests/0002_b.sql", "test_b.py", "__pycache__/a.cpython-311.pyc", "notes.md",
+                     "handlers/__pycache__/a.cpython-313.pyc"):  # fmt: skip
         path = package / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("x")
-    assert sorted(source_files(tmp_path)) == ["payments/__init__.py", "payments/certs/ca.pem", "payments/handlers/a.py"]
+    assert sorted(source_files(tmp_path)) == [
+        "payments/__init__.py", "payments/certs/ca.pem", "payments/handlers/a.py", "payments/migrations/0001_a.sql",
+    ]  # fmt: skip
 
 
 def test_program_fails_clearly_without_the_artifact(tmp_path):

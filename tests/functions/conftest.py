@@ -59,6 +59,32 @@ def pg_admin(pg_server):
 
 
 @pytest.fixture(scope="session")
+def db_cluster(pg_server, pg_admin):
+    """The test database as the deploy leaves it: owned by a non-superuser master user, migrated by it
+    (`payments.migrations`), the functions' login roles with test passwords for their "tokens"."""
+    from payments_dbkit import MASTER_USER, RolePasswords, StaticCredentials, connect_as, prepare_cluster, set_login_passwords
+
+    from payments import migrations
+
+    master_password = prepare_cluster(pg_admin)
+    pg_admin.run(f"ALTER DATABASE {DB_NAME} OWNER TO {MASTER_USER}")
+    master = connect_as(pg_server, MASTER_USER, master_password, DB_NAME)
+    try:
+        migrations.apply(master)
+    finally:
+        master.close()
+    # The tests' view of the stores reads the tables as the functions name them.
+    pg_admin.run("SET search_path TO payments, public")
+    return DbCluster(StaticCredentials(MASTER_USER, master_password), RolePasswords(set_login_passwords(pg_admin)))
+
+
+class DbCluster:
+    def __init__(self, master: Any, tokens: Any) -> None:
+        self.master = master  # credentials of the master stand-in
+        self.tokens = tokens  # the fake `rds` client: role -> password as its auth token
+
+
+@pytest.fixture(scope="session")
 def stub_api():
     stub = StubPaymentApi().start()
     yield stub
@@ -87,7 +113,7 @@ def _client_settings():
 
     return Settings(
         environment="test", transactions_table="-", idempotency_table="-", audit_bucket="-", db_host="-",
-        db_name="-", db_secret_arn="-", payment_api_endpoint="http://-", max_amount_minor=1,
+        db_port=1, db_name="-", db_user="-", payment_api_endpoint="http://-", max_amount_minor=1,
     )  # fmt: skip
 
 
@@ -102,9 +128,9 @@ def aws(boto_session):
 @pytest.fixture
 def env(monkeypatch, pg_server, stub_api, aws, shared_aws):
     """The compute layer's environment variables, pointing at the local servers."""
-    from payments.contract import EnvVar
+    from payments.contract import PROCESS_PAYMENT, DATABASE_USERS, EnvVar
 
-    secret_arn = create_aws_resources(shared_aws, pg_server)
+    create_aws_resources(shared_aws, pg_server)
     values = {
         EnvVar.ENVIRONMENT: "test",
         EnvVar.TRANSACTIONS_TABLE: TRANSACTIONS_TABLE_NAME,
@@ -113,7 +139,7 @@ def env(monkeypatch, pg_server, stub_api, aws, shared_aws):
         EnvVar.DB_HOST: "127.0.0.1",
         EnvVar.DB_PORT: str(pg_server.port),
         EnvVar.DB_NAME: DB_NAME,
-        EnvVar.DB_SECRET_ARN: secret_arn,
+        EnvVar.DB_USER: DATABASE_USERS[PROCESS_PAYMENT.name].name,
         EnvVar.PAYMENT_API_ENDPOINT: stub_api.url,
         EnvVar.PAYMENT_API_TIMEOUT_SECONDS: "0.3",
         EnvVar.MAX_AMOUNT_MINOR: str(MAX_AMOUNT),
@@ -135,10 +161,12 @@ def test_settings(**overrides: Any):
 
 
 class App:
-    """The two handlers wired to local PostgreSQL, moto and the stub, plus views of every store."""
+    """The two handlers wired to local PostgreSQL, moto and the stub, plus views of every store. Each
+    handler has its own runtime (execution environment), connected as its own database user."""
 
-    def __init__(self, session: Any, pg_admin: Any, stub: StubPaymentApi, settings: Any, aws: Any) -> None:
+    def __init__(self, session: Any, pg_admin: Any, stub: StubPaymentApi, settings: Any, aws: Any, tokens: Any) -> None:
         self.aws = aws
+        self.tokens = tokens
         self.session = session
         self.pg_admin = pg_admin
         self.stub = stub
@@ -153,11 +181,37 @@ class App:
         import dataclasses
 
         from payments import runtime
+        from payments.contract import GET_PAYMENT, RECONCILE
 
         if overrides:
             self.settings = dataclasses.replace(self.settings, **overrides)
-        self.runtime = runtime.configure(self.settings, wrap=with_faults(self.faults), aws=self.aws)
+        self.runtime = runtime.configure(self.settings, wrap=with_faults(self.faults), aws=self.aws, token_client=self.tokens)
+        self.close_others()
+        self.reader = self.function_runtime(GET_PAYMENT)
+        self.reconciler = self.function_runtime(RECONCILE)
         return self.runtime
+
+    def function_runtime(self, function: Any, **overrides: Any):
+        """Another function's execution environment: these settings, that function's database user."""
+        import dataclasses
+
+        from payments import runtime
+        from payments.contract import DATABASE_USERS
+
+        settings = dataclasses.replace(self.settings, db_user=DATABASE_USERS[function.name].name, **overrides)
+        return runtime.build(settings, wrap=with_faults(self.faults), aws=self.aws, token_client=self.tokens)
+
+    def close_others(self) -> None:
+        for name in ("reader", "reconciler"):
+            other = getattr(self, name, None)
+            if other is not None:
+                other.database.close()
+
+    def as_reconciler(self):
+        """`with app.as_reconciler():` the reconcile handler runs in its own environment and role."""
+        from payments import runtime
+
+        return runtime.using(self.reconciler)
 
     # -- invoking --------------------------------------------------------------------------------
 
@@ -175,16 +229,16 @@ class App:
         return status == 200 and result["status"] == "succeeded"
 
     def get(self, payment_id: str):
+        from payments import runtime
         from payments.handlers.get_payment import lambda_handler
 
-        result = lambda_handler(get_event(payment_id), FakeContext(function_name="payments-test-get-payment"))
+        with runtime.using(self.reader):
+            result = lambda_handler(get_event(payment_id), FakeContext(function_name="payments-test-get-payment"))
         return result["statusCode"], json.loads(result["body"])
 
     # -- the stores ------------------------------------------------------------------------------
 
     def pg_rows(self) -> dict[str, dict[str, Any]]:
-        if self.pg_admin.run("SELECT to_regclass('payments')")[0][0] is None:
-            return {}
         rows = self.pg_admin.run(
             "SELECT payment_id::text, idempotency_key, merchant_id, amount_minor, currency, status,"
             " provider_reference, source_token FROM payments"
@@ -294,13 +348,13 @@ def log_stream():
 
 
 @pytest.fixture
-def app(env, aws, pg_admin, stub_api, shared_aws):
+def app(env, aws, pg_admin, stub_api, shared_aws, db_cluster):
     from payments import runtime
 
-    if pg_admin.run("SELECT to_regclass('payments')")[0][0] is not None:
-        pg_admin.run("TRUNCATE payments")
+    pg_admin.run("TRUNCATE payments")
     stub_api.reset()
-    application = App(aws, pg_admin, stub_api, test_settings(), shared_aws)
+    application = App(aws, pg_admin, stub_api, test_settings(), shared_aws, db_cluster.tokens)
     yield application
     stub_api.release()
+    application.close_others()
     runtime.reset()

@@ -1,10 +1,9 @@
-"""Each module on its own: settings, the master secret (rotation), the database layer (migration, TLS),
+"""Each module on its own: settings, the database layer (rows, TLS),
 the payment API client (header, timeout, status mapping) and the stores (conditional put, audit key)."""
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import ssl
 import time
 import uuid
@@ -54,63 +53,7 @@ def test_settings_refuse_bad_environment(env, monkeypatch, var, value):
         Settings.from_env()
 
 
-# -- master secret and database ------------------------------------------------------------------
-
-
-def test_secret_is_cached_and_refetched_once_after_rotation(app, pg_server, pg_admin):
-    """The password changes (rotation): the cached one fails, the secret is fetched again once."""
-    runtime = app.runtime
-    assert app.pay_ok()
-    assert runtime.secret.fetch_count == 1
-    runtime.database.close()  # e.g. the connection was recycled after the rotation
-    new_password = uuid.uuid4().hex
-    pg_admin.run(f"ALTER ROLE payments_admin PASSWORD '{new_password}'")
-    try:
-        app.aws.secretsmanager.put_secret_value(
-            SecretId=app.settings.db_secret_arn,
-            SecretString=json.dumps({"username": "payments_admin", "password": new_password}),
-        )
-        assert app.pay_ok()
-        assert runtime.secret.fetch_count == 2
-        assert app.pay_ok()
-        assert runtime.secret.fetch_count == 2
-    finally:
-        pg_admin.run(f"ALTER ROLE payments_admin PASSWORD '{pg_server.password}'")
-
-
-def test_wrong_password_after_refetch_is_unavailable_and_writes_nothing(app):
-    app.aws.secretsmanager.put_secret_value(
-        SecretId=app.settings.db_secret_arn, SecretString=json.dumps({"username": "payments_admin", "password": "x"})
-    )
-    status, body = app.pay({"amount": 5, "currency": "EUR", "merchant_id": "m", "payment_source": "tok_abcdefgh"}, "key-wrongpw")
-    assert status == 503 and body["error"]["code"] == "database_unavailable"
-    assert app.runtime.secret.fetch_count == 2  # the cached value and exactly one re-fetch
-    app.assert_nothing_written()
-
-
-def test_secret_repr_hides_password():
-    from payments.secrets import DbCredentials
-
-    assert "hunter2" not in repr(DbCredentials("u", "hunter2"))
-
-
-def test_migration_is_idempotent(pg_server):
-    from payments.db import MIGRATIONS, migrate
-
-    name = f"migr_{uuid.uuid4().hex[:8]}"
-    admin = pg_server.connect("postgres")
-    admin.run(f"CREATE DATABASE {name}")
-    try:
-        conn = pg_server.connect(name)
-        assert migrate(conn) == [v for v, _ in MIGRATIONS]
-        assert migrate(conn) == []
-        columns = {r[0] for r in conn.run("SELECT column_name FROM information_schema.columns WHERE table_name='payments'")}
-        assert {"payment_id", "idempotency_key", "amount_minor", "currency", "status"} <= columns
-        assert conn.run("SELECT count(*) FROM pg_indexes WHERE indexname = 'payments_idempotency_key_key'") == [[1]]
-        conn.close()
-    finally:
-        admin.run(f"DROP DATABASE {name}")
-        admin.close()
+# -- database (credentials, roles and migrations: test_payments_database.py) ----------------------
 
 
 def test_database_rows_are_written_once(app):

@@ -140,7 +140,7 @@ def test_logs_carry_correlation_id_and_no_secrets(app, capsys, log_stream):
     assert all(line["correlation_id"] == "corr-1234" for line in lines)
     processed = next(line for line in lines if line["message"] == "payment processed")
     assert processed["payment_id"] == body["payment_id"] and processed["status"] == "succeeded"
-    for secret in (VALID["payment_source"], app.runtime.secret.get().password, KEY + "-logs"):
+    for secret in (VALID["payment_source"], app.runtime.credentials.get().password, KEY + "-logs"):
         assert secret not in out
     # metrics were emitted (EMF) with the outcome
     assert '"PaymentSucceeded"' in out

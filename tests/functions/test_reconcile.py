@@ -21,7 +21,7 @@ def key() -> str:
 def reconciler(app, runtime=None, *, threshold=0.001, batch_size=100, max_attempts=3, log=None):
     from payments.reconcile import ReconcileSettings, Reconciler, ReconcileStore
 
-    rt = runtime or app.runtime
+    rt = runtime or app.reconciler  # its own environment, as payments_reconciler
     settings = ReconcileSettings(pending_threshold_seconds=threshold, batch_size=batch_size, max_attempts=max_attempts)
     return Reconciler(ReconcileStore(rt.database), rt.service, rt.service.api, settings, log=log)
 
@@ -168,7 +168,7 @@ def test_claim_of_a_dead_run_is_skipped_until_its_lease_ends(app):
 
     k, _ = stuck_payment(app, "api.charge")
     pid = payment_id_for(k)
-    store = ReconcileStore(app.runtime.database)
+    store = ReconcileStore(app.reconciler.database)
     assert [c.payment_id for c in store.claim(threshold_seconds=0.001, batch_size=10, lease_seconds=600)] == [pid]
     # that run dies here; the next scheduled run must not touch the payment while the lease lasts
     assert run(app).claimed == []
@@ -187,14 +187,12 @@ def test_time_running_out_stops_the_run_and_leaves_the_rest_claimed(app):
 def test_two_runs_at_once_finish_each_payment_once(app):
     """Two runs, each its own execution environment (own PostgreSQL connection), claiming at the
     same moment; the first lookups hold until both have claimed, so their work overlaps."""
-    from payments import runtime as runtime_module
+    from payments.contract import RECONCILE
     from payments.models import payment_id_for
 
     keys = [stuck_payment(app, "api.charge")[0] for _ in range(30)]
-    import dataclasses
-
-    settings = dataclasses.replace(app.settings, payment_api_timeout_seconds=5.0)  # a held lookup waits
-    environments = [runtime_module.build(settings, aws=app.aws) for _ in range(2)]
+    # each as payments_reconciler; a held lookup waits
+    environments = [app.function_runtime(RECONCILE, payment_api_timeout_seconds=5.0) for _ in range(2)]
     app.stub.script_lookup("hold", "hold")
     start = threading.Barrier(2)
     reports, errors = [None, None], []
@@ -267,7 +265,8 @@ def test_handler_reconciles_and_emits_the_metrics(reconcile_env, capsys):
         b=payment_id_for(never),
     )
     capsys.readouterr()
-    result = lambda_handler({"job": "reconcile"}, FakeContext(function_name="payments-test-reconcile"))
+    with app.as_reconciler():
+        result = lambda_handler({"job": "reconcile"}, FakeContext(function_name="payments-test-reconcile"))
     assert result["claimed"] == 2 and result["reconciled"] == 1 and result["left_pending"] == 1
     metrics = emitted_metrics(capsys.readouterr().out)
     assert metrics["PaymentsReconciled"] == 1.0 and metrics["PaymentsFailedByReconciliation"] == 0.0
@@ -319,7 +318,7 @@ def test_handler_fails_the_invocation_when_a_store_conflict_needs_a_human(reconc
     # someone wrote another record for this payment into the transaction log: never overwritten
     app.dynamodb.put_item(TableName=TRANSACTIONS_TABLE_NAME, Item={"payment_id": {"S": pid}, "amount": {"N": "1"}})
     capsys.readouterr()
-    with pytest.raises(ReconciliationIncomplete, match=r"1 payment\(s\) could not be finished: \['store_conflict'\]"):
+    with app.as_reconciler(), pytest.raises(ReconciliationIncomplete, match=r"1 payment\(s\) could not be finished: \['store_conflict'\]"):
         lambda_handler({"job": "reconcile"}, FakeContext(function_name="payments-test-reconcile"))
     metrics = emitted_metrics(capsys.readouterr().out)  # published all the same
     assert metrics["PaymentsReconciled"] == 0 and metrics["PaymentsStillPending"] == 1

@@ -35,7 +35,7 @@ def today(app) -> date:
 def check(app, day=None):
     from payments.consistency import ConsistencyCheck
 
-    rt = app.runtime
+    rt = app.reconciler
     return ConsistencyCheck(
         rt.database, lambda: rt.aws.dynamodb, lambda: rt.aws.s3, rt.settings.transactions_table, rt.settings.audit_bucket
     ).run(day or today(app))
@@ -116,16 +116,17 @@ def test_handler_logs_each_difference_and_raises_the_metric(app, capsys, log_str
     records = pay_all(app)
     deleted = sorted(records)[0]
     context = FakeContext(function_name="payments-test-reconcile")
-    capsys.readouterr()
-    result = lambda_handler({"job": "consistency-check", "day": today(app).isoformat()}, context)
-    assert result["differences"] == 0 and emitted_metrics(capsys.readouterr().out)["ConsistencyDifferences"] == 0
+    with app.as_reconciler():
+        capsys.readouterr()
+        result = lambda_handler({"job": "consistency-check", "day": today(app).isoformat()}, context)
+        assert result["differences"] == 0 and emitted_metrics(capsys.readouterr().out)["ConsistencyDifferences"] == 0
 
-    app.s3.delete_object(Bucket=AUDIT_BUCKET, Key=audit_key(records[deleted]["merchant_id"], deleted))
-    result = lambda_handler({"job": "consistency-check", "day": today(app).isoformat()}, context)
-    out = capsys.readouterr().out
-    assert result["differences"] == 1 and emitted_metrics(out)["ConsistencyDifferences"] == 1
-    lines = [json.loads(line) for line in (out + log_stream.getvalue()).splitlines() if line.startswith("{")]
-    logged = [line for line in lines if line.get("message") == "stores disagree on a payment"]
-    assert [(line["payment_id"], line["missing_from"]) for line in logged] == [(deleted, ["s3"])]
-    # the scheduled event (no day) checks the previous UTC day: none of today's payments
-    assert lambda_handler({"job": "consistency-check"}, context)["payments"] == {"postgresql": 0, "dynamodb": 0, "s3": 0}
+        app.s3.delete_object(Bucket=AUDIT_BUCKET, Key=audit_key(records[deleted]["merchant_id"], deleted))
+        result = lambda_handler({"job": "consistency-check", "day": today(app).isoformat()}, context)
+        out = capsys.readouterr().out
+        assert result["differences"] == 1 and emitted_metrics(out)["ConsistencyDifferences"] == 1
+        lines = [json.loads(line) for line in (out + log_stream.getvalue()).splitlines() if line.startswith("{")]
+        logged = [line for line in lines if line.get("message") == "stores disagree on a payment"]
+        assert [(line["payment_id"], line["missing_from"]) for line in logged] == [(deleted, ["s3"])]
+        # the scheduled event (no day) checks the previous UTC day: none of today's payments
+        assert lambda_handler({"job": "consistency-check"}, context)["payments"] == {"postgresql": 0, "dynamodb": 0, "s3": 0}

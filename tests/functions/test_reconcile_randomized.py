@@ -100,7 +100,8 @@ def test_randomized_run_without_client_retries_then_reconciliation(app, capsys):
     pending_before = sum(1 for row in app.pg_rows().values() if row["status"] == "pending")
     unpublished_before = app.pg_admin.run("SELECT count(*) FROM payments WHERE published_at IS NULL")[0][0]
     settings = ReconcileSettings(pending_threshold_seconds=0.001, batch_size=BATCH_SIZE, max_attempts=MAX_ATTEMPTS)
-    reconciler = Reconciler(ReconcileStore(app.runtime.database), app.runtime.service, app.runtime.service.api, settings)
+    rt = app.reconciler  # its own environment, as payments_reconciler
+    reconciler = Reconciler(ReconcileStore(rt.database), rt.service, rt.service.api, settings)
     runs = [reconciler.run(time.monotonic() + 60) for _ in range(MAX_ATTEMPTS)]
     rows, items, s3 = app.pg_rows(), app.ddb_items(), app.s3_records()
     figures = {
@@ -150,7 +151,7 @@ def test_randomized_run_without_client_retries_then_reconciliation(app, capsys):
     # per currency, counts and sums agree across the three stores (and the daily check agrees)
     assert totals(rows.values()) == totals(items.values()) == totals(s3.values())
     days = {d for (d,) in app.pg_admin.run("SELECT DISTINCT (created_at AT TIME ZONE 'UTC')::date FROM payments")}
-    rt = app.runtime
+    rt = app.reconciler
     check = ConsistencyCheck(rt.database, lambda: rt.aws.dynamodb, lambda: rt.aws.s3, rt.settings.transactions_table, rt.settings.audit_bucket)
     assert all(check.run(day).differences == [] for day in days)
     # a late retry of a reconciled payment gets the reconciled outcome and charges nothing new

@@ -2,7 +2,7 @@
 
 Used two ways: `install(tmp_path)` writes an executable `pulumi` into a temp dir (put first on PATH)
 that calls `cli()`; MockContext tests call `respond()` directly. The state file (JSON) holds
-`{"stacks": {project: {stack: {"outputs": {...}, "resources": n}}}, "afterUp": {project: outputs}}`;
+`{"stacks": {project: {stack: {"outputs": {...}, "secretOutputs": [keys], "resources": n}}}, "afterUp": {project: outputs}}`;
 `up` replaces a stack's outputs with `afterUp[project]`. The project is the basename of the cwd.
 Env: FAKE_PULUMI_STATE (state file), FAKE_PULUMI_LOG (JSON lines: argv, cwd, backend),
 FAKE_PULUMI_FAIL_LAYER (preview/up/destroy/refresh fail in that project), FAKE_PULUMI_LOGGED_OUT,
@@ -57,7 +57,9 @@ def respond(argv: list[str], cwd: str, environ: dict[str, str]) -> tuple[int, st
     if stack not in stacks:
         return 255, "", f"error: no stack named '{stack}' found\n"
     if argv[:2] == ["stack", "output"]:
-        return 0, json.dumps(stacks[stack]["outputs"]), ""
+        # Secret outputs print as "[secret]" unless --show-secrets, as the real CLI does.
+        hidden = set(stacks[stack].get("secretOutputs", [])) if "--show-secrets" not in argv else set()
+        return 0, json.dumps({k: "[secret]" if k in hidden else v for k, v in stacks[stack]["outputs"].items()}), ""
     if command in MUTATING and environ.get("FAKE_PULUMI_FAIL_LAYER") == project:
         return 255, "", f"error: {project}: update failed (told to fail)\n"
     if argv[:2] == ["stack", "rm"]:
