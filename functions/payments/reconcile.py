@@ -21,6 +21,12 @@ last write and the client never retries, it stays unfinished. A scheduled run (`
 4. releases each claim when done with it, so the next scheduled run may try again.
 
 Every step is idempotent, so repeating a run (or running it twice at once) changes nothing twice.
+
+Known limit: a client that retries for the first time at the very moment its payment's last
+attempt gives up (threshold x attempts after the request) can be charged by its retry after the
+lookup said "never seen", while the payment is recorded `failed` (the first outcome wins). Closing
+it needs the flow to leave payments older than the threshold to reconciliation, or an API call that
+voids a key; the threshold and the attempt count make the window small.
 SQL names the table unqualified (`payments`); the connection's search_path selects the schema.
 """
 
