@@ -14,22 +14,32 @@ from platform_tools.text import make_console
 
 # The terminal's width; piped (CI logs, files), COLUMNS or 120. Data prints verbatim (no emoji codes).
 console = make_console()
-ENV_HELP = "dev, staging, prod, or all (plan only); any other value is the name of an ephemeral stack"
+ENV_HELP = "required: dev, staging, prod, or the name of an ephemeral stack (one environment)"
+OFFLINE_ENV_HELP = "required: dev, staging, prod, all (the three), or the name of an ephemeral stack"
+
+
+def _required_env(task_name, env):
+    """`--env` is an option with no default; without it, one line saying what to pass."""
+    if not env:
+        choices = "dev, staging, prod or all" if task_name in ("plan", "check", "cost") else "dev, staging or prod"
+        raise Exit(f"{task_name} failed: --env is required ({choices}, or an ephemeral stack's name), e.g. invoke {task_name} --env dev", code=1)
+    return env
 
 
 @task(
     help={
-        "env": ENV_HELP,
+        "env": OFFLINE_ENV_HELP,
         "json": "also write the machine-readable plan to this path",
         "details": "print every resource (default); --no-details prints outputs and the summary only",
+        "jobs": "worker processes for --env all (default: one per environment, up to the cores; 1 renders in this process)",
     }
 )
-def plan(c, env, json=None, details=True):
+def plan(c, env=None, json=None, details=True, jobs=None):
     """Render every layer of an environment offline: real programs, real stack files, mock engine."""
     from platform_tools.plan.cli import PlanError, run_plan
 
     try:
-        run_plan(env, json, details, console)
+        run_plan(_required_env("plan", env), json, details, console, int(jobs) if jobs else None)
     except PlanError as error:
         raise Exit(f"plan failed: {error}", code=1) from None
 
@@ -44,7 +54,7 @@ def _orchestrate(c, action, env, **options):
     from platform_tools.orchestration.layers import Action
     from platform_tools.orchestration.runner import OrchestrationError, Orchestrator, RunOptions
 
-    run_options = RunOptions(action=Action(action), env=env, **options)
+    run_options = RunOptions(action=Action(action), env=_required_env(action, env), **options)
     # With --json, stdout carries the document only; progress goes to stderr.
     out = Console(stderr=True) if options.get("as_json") else console
     try:
@@ -54,7 +64,7 @@ def _orchestrate(c, action, env, **options):
 
 
 @task(help={"env": ENV_HELP, "layer": LAYER_HELP, "local": LOCAL_HELP})
-def preview(c, env, layer=None, local=False):
+def preview(c, env=None, layer=None, local=False):
     """Preview each layer in order (`pulumi preview --stack ENV --diff` in projects/<layer>); changes nothing."""
     _orchestrate(c, "preview", env, layer=layer, local=local)
 
@@ -67,8 +77,8 @@ def preview(c, env, layer=None, local=False):
         "yes": "do not stop to confirm each layer's preview (`pulumi up` still previews before it applies)",
     }
 )
-def deploy(c, env, layer=None, yes=False, local=False):
-    """Build the function package, then per layer in order: preview, confirm, `pulumi up` (after compute: migrate); reports stale layers."""
+def deploy(c, env=None, layer=None, yes=False, local=False):
+    """When the run includes compute, build the function package; then per layer in order: preview, confirm, `pulumi up` (after compute: migrate); reports stale layers."""
     _orchestrate(c, "deploy", env, layer=layer, yes=yes, local=local)
 
 
@@ -80,25 +90,25 @@ def deploy(c, env, layer=None, yes=False, local=False):
         "confirm": "the environment name, instead of typing it at the prompt (required without a terminal)",
     }
 )
-def destroy(c, env, layer=None, confirm=None, local=False):
+def destroy(c, env=None, layer=None, confirm=None, local=False):
     """Delete every resource of the layers in reverse order, after their previews and typing the env name."""
     _orchestrate(c, "destroy", env, layer=layer, confirm=confirm, local=local)
 
 
 @task(help={"env": ENV_HELP, "layer": LAYER_HELP, "local": LOCAL_HELP, "yes": "do not confirm each layer"})
-def refresh(c, env, layer=None, yes=False, local=False):
+def refresh(c, env=None, layer=None, yes=False, local=False):
     """Reconcile each layer's state with AWS in order (`pulumi refresh`), confirming each after its preview."""
     _orchestrate(c, "refresh", env, layer=layer, yes=yes, local=local)
 
 
 @task(help={"env": ENV_HELP, "layer": LAYER_HELP, "local": LOCAL_HELP, "json": "print one JSON document {layer: outputs}"})
-def outputs(c, env, layer=None, json=False, local=False):
+def outputs(c, env=None, layer=None, json=False, local=False):
     """Print every layer's stack outputs (RDS endpoint, Lambda ARNs, bucket names, …) as tables or JSON."""
     _orchestrate(c, "outputs", env, layer=layer, as_json=json, local=local)
 
 
 @task(help={"env": ENV_HELP, "local": LOCAL_HELP})
-def migrate(c, env, local=False):
+def migrate(c, env=None, local=False):
     """Apply the schema migrations: invoke the compute stack's migration function synchronously (AWS credentials)."""
     _orchestrate(c, "migrate", env, layer="compute", local=local)
 
@@ -138,22 +148,18 @@ def build(c, output=None):
     console.print(f"built {describe(result)}")
 
 
-OFFLINE_ENV_HELP = "dev, staging, prod, or all; any other value is the name of an ephemeral stack"
-
-
 def _offline_plans(task_name, env):
     """The offline plan of each environment `env` names; a plan failure exits naming the task."""
-    from platform_tools.plan.cli import PlanError, environments_for
-    from platform_tools.plan.engine import plan_environment
+    from platform_tools.plan.cli import PlanError, offline_plans
 
     try:
-        return [plan_environment(stack) for stack in environments_for(env)]
+        return offline_plans(_required_env(task_name, env))
     except PlanError as error:
         raise Exit(f"{task_name} failed: {error}", code=1) from None
 
 
 @task(help={"env": OFFLINE_ENV_HELP})
-def check(c, env):
+def check(c, env=None):
     """Run the policy pack's rules (policy/) offline against the offline plan; fails on any violation."""
     from platform_tools.guardrails.check import check_environment, print_results
 
@@ -169,7 +175,7 @@ def check(c, env):
         "details": "print every cost line (default); --no-details prints the summary only",
     }
 )
-def cost(c, env, details=True):
+def cost(c, env=None, details=True):
     """Estimate the monthly cost per environment and layer from the rendered resources (data/prices-us-east-1.yaml)."""
     from platform_tools.cost.estimate import estimate_environment, print_estimates
 

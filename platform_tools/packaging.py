@@ -10,6 +10,7 @@ level. The same sources and pins therefore give the same bytes, the same `source
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 import tempfile
@@ -141,8 +142,13 @@ def build_lambda_zip(
     return BuildResult(output, output.stat().st_size, time.monotonic() - started, entries, sha256_base64(output))
 
 
+def sha256_hex(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def describe(result: BuildResult) -> str:
     return (
         f"{display_path(result.path)}: {result.size_bytes / 1e6:.2f} MB, {result.entries} files, "
-        f"built in {result.seconds:.1f} s, sha256 (base64) {result.sha256_base64}"
+        f"built in {result.seconds:.1f} s, sha256 {sha256_hex(result.path)} (compare with `sha256sum`; "
+        f"Lambda's CodeSha256 is its base64: {result.sha256_base64})"
     )

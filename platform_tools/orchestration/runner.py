@@ -42,6 +42,7 @@ from platform_tools.orchestration.preflight import (
     parse_stack_ls,
     upstream_problems,
 )
+from shared.function_code import LAMBDA_ZIP, display_path
 from shared.paths import REPO_ROOT
 
 POLICY_PACK_DIR = REPO_ROOT / "policy"
@@ -68,6 +69,7 @@ class Orchestrator:
     store: FingerprintStore = field(default_factory=FingerprintStore)
     build: Callable[[], None] | None = None
     policy_pack_dir: Path = POLICY_PACK_DIR
+    package: Path = LAMBDA_ZIP  # what the compute program reads (`invoke build` writes it)
     interactive: bool = field(default_factory=lambda: sys.stdin.isatty() and sys.stdout.isatty())
 
     def __post_init__(self) -> None:
@@ -84,9 +86,7 @@ class Orchestrator:
         self.env = check_stack_name(self.options.env)
         layers = select_layers(action, self.options.layer)
         self._order = tuple(contract.project for contract in layers)
-        self.backend = resolve_backend(self.options.local, self.environ)
-        self._check_cli()
-        self._check_login()
+        self._preflight()
         handler = {
             Action.PREVIEW: self._preview,
             Action.DEPLOY: self._deploy,
@@ -99,18 +99,34 @@ class Orchestrator:
 
     # ---- actions -----------------------------------------------------------------------------
     def _preview(self, layers: tuple[LayerContract, ...]) -> None:
-        self._announce_stacks(layers)
-        self._require_upstreams(Action.PREVIEW, layers)
-        self._build()
+        """Read-only: creates no stack and builds no package. A layer without a stack is skipped
+        (deploy creates it; `invoke plan` shows offline what it would contain)."""
+        present = [contract for contract in layers if self._stack(contract.project) is not None]
         for contract in layers:
-            self._ensure_stack(contract)
+            if contract not in present:
+                self.console.print(
+                    f"{contract.project} has no stack {self.env}: not previewed (preview creates nothing; "
+                    f"`invoke deploy --env {self.env}` creates it, `invoke plan --env {self.env}` shows it offline)",
+                    markup=False,
+                )
+        problems = upstream_problems(Action.PREVIEW, self.env, present, self._stack, self._outputs_of)
+        if any(contract.project == COMPUTE.project for contract in present) and not self.package.is_file():
+            problems.append(
+                f"compute's program reads {display_path(self.package)}, which does not exist; preview builds "
+                "nothing: run `invoke build` first"
+            )
+        if problems:
+            raise OrchestrationError(self._refusal("preview", problems))
+        for contract in present:
             self._run_layer(contract, commands.preview(contract.project, self.env, self._policy_pack()))
-        self.console.print(f"[green]previewed {self._names(layers)} of {self.env}[/]")
+        if present:
+            self.console.print(Text(f"previewed {self._names(present)} of {self.env}", style="green"))
 
     def _deploy(self, layers: tuple[LayerContract, ...]) -> None:
         self._announce_stacks(layers)
         self._require_upstreams(Action.DEPLOY, layers)
-        self._build()
+        if any(contract.project == COMPUTE.project for contract in layers):  # only the compute layer reads the package
+            self._build()
         self._deploy_layers(layers)
         self.console.print(f"[green]deployed {self._names(layers)} to {self.env}[/]")
         self._report_stale(offer=True)
@@ -212,6 +228,23 @@ class Orchestrator:
             self.console.print(table)
 
     # ---- checks ------------------------------------------------------------------------------
+    def _preflight(self) -> None:
+        """Every problem that stops a run before it starts, reported together in one message."""
+        problems: list[str] = []
+        try:
+            self.backend = resolve_backend(self.options.local, self.environ)
+        except OrchestrationError as error:
+            problems.append(str(error))
+        try:
+            self._check_cli()
+            self._check_login()
+        except OrchestrationError as error:
+            problems.append(str(error))
+        if len(problems) == 1:
+            raise OrchestrationError(problems[0])
+        if problems:
+            raise OrchestrationError(f"{len(problems)} problems, nothing was run:\n" + "\n".join(f"  - {p}" for p in problems))
+
     def _check_cli(self) -> None:
         if shutil.which(commands.PULUMI, path=self.environ.get("PATH")) is None:
             raise OrchestrationError(missing_cli_message())

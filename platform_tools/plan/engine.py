@@ -15,16 +15,14 @@ import logging
 import os
 import runpy
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -35,6 +33,7 @@ from platform_tools.plan import aws_mocks
 from platform_tools.plan.stackconfig import SECRET_PLACEHOLDER, load_stack_config
 from platform_tools.plan.taggable import is_taggable
 from shared.stack_refs import take_reads
+from shared.yamlfile import YamlSyntaxError
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
@@ -216,10 +215,26 @@ class _NoteCollector(logging.Handler):
         self.notes.append(record.getMessage())
 
 
+def _block_on(awaitable: Any) -> Any:
+    """Run an awaitable of the Pulumi runtime to completion, from synchronous code.
+
+    The one use of SDK internals in the plan (`pulumi.runtime.sync_await._sync_await`): the SDK
+    has no public blocking runner. Its own `pulumi.runtime.test` decorator (mocks.py) does exactly
+    this, on the event loop the runtime's futures belong to; `asyncio.run` would start a new loop
+    that those futures do not belong to.
+    """
+    return _sync_await(awaitable)
+
+
+def _run_program(program: Callable[[], Any]) -> None:
+    """Run a program the way the language host does: the program, then every pending registration."""
+    _block_on(run_pulumi_func(program))
+
+
 def _resolve(value: Any) -> Any:
     output = pulumi.Output.from_input(value)
-    resolved = _sync_await(output.future())
-    return SECRET_PLACEHOLDER if _sync_await(output.is_secret()) else scrub(resolved)
+    resolved = _block_on(output.future())
+    return SECRET_PLACEHOLDER if _block_on(output.is_secret()) else scrub(resolved)
 
 
 def _forget_project_modules(directory: Path) -> None:
@@ -270,7 +285,7 @@ def run_layer(
 
     try:
         config = load_stack_config(directory, stack)
-    except FileNotFoundError as error:
+    except (FileNotFoundError, YamlSyntaxError) as error:
         raise PlanError(project, stack, str(error)) from None
     references = {f"{organization}/{up}/{stack}": outputs for up, outputs in upstream_outputs.items()}
     mocks = _PlanMocks(project, stack, references)
@@ -280,11 +295,9 @@ def run_layer(
     logger.propagate = False
     logger.handlers[:] = [notes]
 
-    runtime_settings.ROOT.set(None)
-    runtime_settings.SETTINGS.rpc_manager.clear()
-    runtime_settings.SETTINGS.outputs.clear()
+    pulumi.runtime.reset_options(project=project, stack=stack, organization=organization)  # a fresh root stack
     pulumi_mocks.set_mocks(mocks, project=project, stack=stack, preview=False, logger=logger, monitor=monitor, organization=organization)
-    runtime_config.set_all_config(dict(config.values), list(config.secret_keys))
+    pulumi.runtime.set_all_config(dict(config.values), list(config.secret_keys))
 
     program = directory / "__main__.py"
     take_reads()
@@ -292,10 +305,10 @@ def run_layer(
     os.chdir(directory)
     sys.path.insert(0, str(directory))
     try:
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__")))
-        root = runtime_settings.get_root_resource()
+        _run_program(lambda: runpy.run_path(str(program), run_name="__main__"))
+        root = pulumi.runtime.get_root_resource()
         outputs = {k: _resolve(v) for k, v in (root.outputs if root else {}).items()}
-    except ConfigError as error:
+    except (ConfigError, YamlSyntaxError) as error:
         raise PlanError(project, stack, str(error)) from None
     except PlanError:
         raise
@@ -401,12 +414,17 @@ def paused_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def plan_environment(stack: str, projects: Iterable[str] | None = None) -> EnvironmentPlan:
-    """Plan every existing layer of one environment (stack name), in dependency order."""
+def plan_environment(
+    stack: str, projects: Iterable[str] | None = None, progress: Callable[[str, str], None] | None = None
+) -> EnvironmentPlan:
+    """Plan every existing layer of one environment (stack name), in dependency order.
+    `progress(project, stack)` is told before each layer renders."""
     planned: list[LayerPlan] = []
     outputs: dict[str, dict[str, Any]] = {}
     with paused_cyclic_gc():
         for project in existing_layers(projects):
+            if progress is not None:
+                progress(project, stack)
             result = run_layer(project, stack, {up: outputs[up] for up in layer(project).requires if up in outputs})
             planned.append(result)
             outputs[project] = result.outputs

@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 
-from shared.config.errors import MISSING, ConfigProblem
+from shared.config.errors import MISSING, ConfigError, ConfigProblem
 from shared.paths import ENVIRONMENTS_FILE
 from shared.yamlfile import read_yaml
 
@@ -52,25 +52,51 @@ class EnvironmentsFile:
         return tuple(self.cost_centers)
 
 
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")  # us-east-1, eu-central-2, ap-southeast-3 ...
+
+
 @cache
 def read_environments_file() -> EnvironmentsFile:
-    data = read_yaml(ENVIRONMENTS_FILE)
-    source = ENVIRONMENTS_FILE.name
-    problems = []
+    """environments.yaml, validated like every stack file: one ConfigError naming each bad key."""
+    return parse_environments(read_yaml(ENVIRONMENTS_FILE), ENVIRONMENTS_FILE.name)
+
+
+def parse_environments(data: Any, source: str = "environments.yaml") -> EnvironmentsFile:
+    """The shared values of every environment, or one ConfigError listing every problem."""
+    if not isinstance(data, dict):
+        what = "is empty" if data is None else "is not a mapping"
+        raise ConfigError(source, [ConfigProblem("(file)", f"{what}; it needs company, service, region and profiles", MISSING if data is None else data)])
+    problems: list[ConfigProblem] = []
     for key in ("company", "service"):
-        if not NAME_PART.match(str(data.get(key, ""))):
-            problems.append(f"{source}: {key} = {data.get(key)!r}: lowercase letters, digits and single hyphens")
-    profiles = data.get("profiles") or {}
+        value = data.get(key, MISSING)
+        if value is MISSING:
+            problems.append(ConfigProblem(key, "required: lowercase letters, digits and single hyphens, e.g. acme"))
+        elif not NAME_PART.match(str(value)):
+            problems.append(ConfigProblem(key, "lowercase letters, digits and single hyphens", value))
+    region = data.get("region", MISSING)
+    if region is MISSING:
+        problems.append(ConfigProblem("region", "required: the AWS region every environment deploys to, e.g. us-east-1"))
+    elif not isinstance(region, str) or not REGION.match(region):
+        problems.append(ConfigProblem("region", "an AWS region name such as us-east-1", region))
+    profiles = data.get("profiles", MISSING)
+    if profiles is MISSING:
+        problems.append(ConfigProblem("profiles", "required: one entry per environment profile (dev, staging, prod), each with costCenter"))
+        profiles = {}
+    elif not isinstance(profiles, dict) or not profiles:
+        problems.append(ConfigProblem("profiles", "a mapping of profile name to {costCenter: ...}", profiles))
+        profiles = {}
     for name, profile in profiles.items():
-        if not (profile or {}).get("costCenter"):
-            problems.append(f"{source}: profiles.{name}.costCenter is missing")
+        if not NAME_PART.match(str(name)):
+            problems.append(ConfigProblem(f"profiles.{name}", "profile names are lowercase letters, digits and single hyphens"))
+        if not isinstance(profile, dict) or not profile.get("costCenter"):
+            problems.append(ConfigProblem(f"profiles.{name}.costCenter", "required: the CostCenter tag of this profile's resources"))
     if problems:
-        raise ValueError("\n".join(problems))
+        raise ConfigError(source, problems)
     return EnvironmentsFile(
-        company=data["company"],
-        service=data["service"],
-        region=data["region"],
-        cost_centers={name: str(p["costCenter"]) for name, p in profiles.items()},
+        company=str(data["company"]),
+        service=str(data["service"]),
+        region=str(region),
+        cost_centers={str(name): str(p["costCenter"]) for name, p in profiles.items()},
     )
 
 

@@ -54,6 +54,25 @@ def other_stack_cidrs(project: str, stack: str) -> dict[str, str]:
     return found
 
 
+def parse_ipv4_cidr(value: str) -> ipaddress.IPv4Network:
+    """An IPv4 network in CIDR notation, or a ValueError saying which part is wrong: the form,
+    the address, a prefix length past /32, or host bits set."""
+    address, slash, prefix = str(value).partition("/")
+    if not slash or not prefix.isdigit():
+        raise ValueError("not CIDR notation (address/prefix length), e.g. 10.2.0.0/16")
+    if int(prefix) > 32:
+        low, high = VPC_PREFIX_RANGE
+        raise ValueError(f"/{prefix} is not an IPv4 prefix length (at most /32; a VPC takes /{low} to /{high})")
+    try:
+        ipaddress.IPv4Address(address)
+    except ValueError:
+        raise ValueError(f"{address!r} is not an IPv4 address, e.g. 10.2.0.0/16") from None
+    network = ipaddress.IPv4Network(value, strict=False)
+    if str(network.network_address) != address:
+        raise ValueError(f"host bits are set: the network of this address is {network}")
+    return network
+
+
 class NetworkConfig(LayerConfig):
     vpc_cidr: str
     availability_zones: list[str]
@@ -75,11 +94,8 @@ class NetworkConfig(LayerConfig):
     @field_validator("vpc_cidr")
     @classmethod
     def _private_cidr(cls, value: str, info: ValidationInfo) -> str:
-        try:
-            network = ipaddress.ip_network(value, strict=True)
-        except ValueError:
-            raise ValueError("not a valid IPv4 network in CIDR notation (host bits must be zero), e.g. 10.2.0.0/16") from None
-        if network.version != 4 or not any(network.subnet_of(r) for r in PRIVATE_RANGES):
+        network = parse_ipv4_cidr(value)
+        if not any(network.subnet_of(r) for r in PRIVATE_RANGES):
             raise ValueError("must be inside a private range: 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16")
         low, high = VPC_PREFIX_RANGE
         if not low <= network.prefixlen <= high:

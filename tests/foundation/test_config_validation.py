@@ -82,9 +82,10 @@ def test_environment_suffix_can_be_overridden_and_is_checked():
 @pytest.mark.parametrize(
     "cidr, message",
     [
-        ("10.2.0.0/33", "not a valid IPv4 network"),
-        ("10.2.0.1/16", "host bits must be zero"),
-        ("banana", "not a valid IPv4 network"),
+        ("10.2.0.0/33", "/33 is not an IPv4 prefix length (at most /32; a VPC takes /16 to /20)"),
+        ("10.2.0.1/16", "host bits are set: the network of this address is 10.2.0.0/16"),
+        ("banana", "not CIDR notation"),
+        ("10.2.0.256/16", "'10.2.0.256' is not an IPv4 address"),
         ("8.8.0.0/16", "must be inside a private range"),
         ("10.1.0.0/16", "overlaps 10.1.0.0/16 of stack 'staging'"),
         ("10.0.0.0/18", "overlaps 10.0.0.0/16 of stack 'prod'"),
@@ -183,3 +184,40 @@ def test_all_problems_are_reported_at_once_with_the_stack_file():
     assert message.startswith("invalid configuration in projects/data/Pulumi.prod.yaml (4 problem(s))")
     for key in ("payments:environment", "data:auroraInstanceClass", "data:auroraBackupRetentionDays", "data:transactionLogBillingMode"):
         assert key in message
+
+
+# -- environments.yaml: validated like every stack file ------------------------------------------
+
+
+def _environments(**changes):
+    from shared.config.environment import parse_environments
+
+    data = {"company": "acme", "service": "payments", "region": "us-east-1", "profiles": {"dev": {"costCenter": "CC-1"}}}
+    data.update(changes)
+    return parse_environments({k: v for k, v in data.items() if v is not None})
+
+
+def test_environments_file_missing_region_is_one_error_naming_file_and_key():
+    from shared.config.errors import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        _environments(region=None)
+    assert str(caught.value).startswith("invalid configuration in environments.yaml (1 problem(s)):")
+    assert "region = (missing): required: the AWS region" in str(caught.value)
+
+
+def test_environments_file_empty_or_wrong_values_are_reported_together():
+    from shared.config.environment import parse_environments
+    from shared.config.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"(?s)environments.yaml .*\(file\) = \(missing\): is empty"):
+        parse_environments(None)
+    with pytest.raises(ConfigError) as caught:
+        _environments(company="Acme", region="useast", profiles={"dev": {}})
+    assert [p.key for p in caught.value.problems] == ["company", "region", "profiles.dev.costCenter"]
+
+
+def test_the_repositorys_environments_file_is_valid():
+    from shared.config.environment import read_environments_file
+
+    assert read_environments_file().profiles == ("dev", "staging", "prod")

@@ -13,13 +13,16 @@ from tests.conftest import environment_plan
 
 @pytest.fixture
 def cached_plans(monkeypatch):
-    """The tasks plan through `platform_tools.plan.engine.plan_environment`; reuse the session's plans."""
+    """The tasks render through `platform_tools.plan.cli.render_environments`; reuse the session's plans."""
     planned = {}
 
     def plan(stack):
         return planned.setdefault(stack, copy.deepcopy(environment_plan(stack)))
 
-    monkeypatch.setattr("platform_tools.plan.engine.plan_environment", plan)
+    def render(stacks, jobs=None, progress=None):
+        return [plan(stack) for stack in stacks]
+
+    monkeypatch.setattr("platform_tools.plan.cli.render_environments", render)
     return plan
 
 

@@ -78,6 +78,11 @@ class Fake:
     def store_file(self) -> Path:
         return self.tmp / "fingerprints.json"
 
+    @property
+    def package(self) -> Path:
+        """The Lambda package the compute program reads; tests write it (or not) on purpose."""
+        return self.tmp / "payments-lambda.zip"
+
     def reset(self, deployed: dict[str, Iterable[str]] | None = None, version: str = "v1") -> None:
         """`deployed` = {env: projects whose stack exists with full outputs}; `up` yields `version` outputs."""
         stacks: dict[str, dict] = {}
@@ -128,6 +133,7 @@ class Fake:
             store=FingerprintStore(self.store_file),
             build=lambda: self.builds.append(env),
             policy_pack_dir=self.tmp / "no-policy-pack",
+            package=self.package,
             interactive=False,
         )
         return orchestrator, out

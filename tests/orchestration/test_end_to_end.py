@@ -85,7 +85,7 @@ def test_missing_upstream_refuses_before_running_anything(fake):
 
 
 def test_upstream_missing_a_required_key_is_named(fake):
-    fake.reset({"dev": ["network"]})
+    fake.reset({"dev": ["network", "data"]})
     state = json.loads(fake.state_file.read_text())
     del state["stacks"]["network"]["dev"]["outputs"]["databaseSubnetIds"]
     fake.state_file.write_text(json.dumps(state))
@@ -94,8 +94,37 @@ def test_upstream_missing_a_required_key_is_named(fake):
     assert fake.mutating() == []
 
 
+def test_preview_creates_no_stack_and_builds_nothing(fake):
+    fake.reset({"dev": ["network"]})
+    out = fake.run("preview", "dev")
+    assert fake.mutating() == ["projects/network $ pulumi preview --stack dev --diff"]
+    assert fake.builds == [] and not fake.package.exists()
+    assert "data has no stack dev: not previewed" in out and "compute has no stack dev" in out
+
+
+def test_preview_of_compute_without_the_package_says_to_build_it_with_every_other_problem(fake):
+    fake.reset({"dev": ["network", "data", "compute"]})
+    state = json.loads(fake.state_file.read_text())
+    del state["stacks"]["network"]["dev"]["outputs"]["databaseSubnetIds"]
+    fake.state_file.write_text(json.dumps(state))
+    with pytest.raises(OrchestrationError) as caught:
+        fake.run("preview", "dev")
+    message = str(caught.value)
+    assert "data needs databaseSubnetIds from network/dev" in message and "run `invoke build` first" in message
+    assert fake.mutating() == [] and fake.builds == []
+
+
+def test_deploy_builds_the_package_only_when_the_run_includes_compute(fake):
+    fake.reset({"dev": PROJECTS})
+    fake.run("deploy", "dev", layer="network", yes=True)
+    assert fake.builds == []
+    fake.run("deploy", "dev", layer="compute", yes=True)
+    assert fake.builds == ["dev"]
+
+
 def test_preview_runs_in_order_with_the_policy_pack_when_it_exists(fake):
     fake.reset({"dev": PROJECTS})
+    fake.package.write_bytes(b"zip")
     orchestrator, _ = fake.orchestrator(Context(), "preview", "dev")
     orchestrator.policy_pack_dir = fake.tmp  # any existing directory
     orchestrator.run()
@@ -140,10 +169,22 @@ def test_local_uses_the_in_repo_file_backend_and_needs_a_passphrase(fake, monkey
     monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE_FILE", raising=False)
     with pytest.raises(OrchestrationError, match="export PULUMI_CONFIG_PASSPHRASE="):
         fake.run("deploy", "dev", local=True, yes=True)
-    assert fake.calls() == []
+    assert fake.mutating() == []  # only the read-only preflight checks ran (version, whoami)
     monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "test-only")
+    fake.log_file.write_text("")
     fake.run("deploy", "dev", local=True, yes=True)
     assert fake.backends() == {f"file://{REPO_ROOT / '.pulumi-state'}"}
+
+
+def test_preflight_reports_every_problem_at_once(fake, monkeypatch, tmp_path):
+    for name in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(OrchestrationError) as caught:
+        fake.run("deploy", "dev", local=True, yes=True)
+    message = str(caught.value)
+    assert message.startswith("2 problems, nothing was run:")
+    assert "export PULUMI_CONFIG_PASSPHRASE=" in message and "https://www.pulumi.com/docs/iac/download-install/" in message
 
 
 def test_missing_cli_and_missing_login_stop_with_how_to_fix(fake, monkeypatch, tmp_path):

@@ -25,6 +25,7 @@ def recorded(fake, c, verb: str) -> list[str]:
 )
 def test_each_task_runs_the_layers_in_contract_order(fake, action, verb, options, order):
     fake.reset({"staging": PROJECTS})
+    fake.package.write_bytes(b"zip")  # compute's program reads the built package
     c = fake.mock_context()
     orchestrator, _ = fake.orchestrator(c, action, "staging", **options)
     orchestrator.run()
