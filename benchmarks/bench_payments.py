@@ -181,7 +181,7 @@ def main() -> int:
             runtime.configure(settings, token_client=tokens)
             body = {"amount": 1000, "currency": "EUR", "merchant_id": "m_bench", "payment_source": "tok_benchmark01"}
             started = time.perf_counter()
-            first = lambda_handler(payment_event(body, f"bench-{uuid.uuid4()}"), FakeContext())
+            first = lambda_handler(payment_event(body, f"bench-{uuid.uuid4()}", merchant=body["merchant_id"]), FakeContext())
             first_invoke_ms = (time.perf_counter() - started) * 1000
             assert first["statusCode"] == 200, first
 
@@ -202,7 +202,7 @@ def main() -> int:
                         key = f"bench-{uuid.uuid4()}"
                         t = time.perf_counter()
                         if which == 0:
-                            result = lambda_handler(payment_event(body, key), FakeContext())
+                            result = lambda_handler(payment_event(body, key, merchant=body["merchant_id"]), FakeContext())
                             assert result["statusCode"] == 200, result
                         else:
                             direct.pay(body, key)

@@ -40,7 +40,7 @@ FINAL_STATUSES = frozenset(STATUSES[1:])
 
 _COLUMNS = (
     "payment_id::text, idempotency_key, merchant_id, amount_minor, currency, status, "
-    "provider_reference, created_at, updated_at"
+    "provider_reference, created_at, updated_at, COALESCE(charge_key, idempotency_key)"
 )
 _RETRYABLE_SQLSTATE_PREFIXES = ("08", "53", "57", "40001", "40P01", "55P03")
 _AUTH_FAILED = ("28P01", "28000")
@@ -58,6 +58,7 @@ class PaymentRow:
     provider_reference: str | None
     created_at: datetime
     updated_at: datetime
+    charge_key: str  # the payment API's Idempotency-Key for this payment (see migration 2)
 
     @classmethod
     def from_db(cls, values: list[Any]) -> PaymentRow:
@@ -188,25 +189,31 @@ class Database:
     # -- queries ---------------------------------------------------------------------------------
 
     def insert_pending(self, request: PaymentRequest) -> tuple[PaymentRow, bool]:
-        """Insert the payment as pending; return (row, created). An existing row for the key is
-        returned as is, or `IdempotencyConflict` raised if it was for another amount/currency/merchant."""
+        """Insert the payment as pending; return (row, created). The merchant's existing row for the
+        key (even one created before migration 2, under its old id) is returned as is, or
+        `IdempotencyConflict` raised if it was for another amount/currency. Other merchants' rows
+        are never looked at: the same key from two merchants is two payments."""
 
         def op(conn: pg8000.native.Connection) -> tuple[PaymentRow, bool]:
             rows = conn.run(
                 "INSERT INTO payments (payment_id, idempotency_key, merchant_id, amount_minor, currency,"
-                " source_token, status) VALUES (CAST(:payment_id AS uuid), :key, :merchant, :amount,"
-                " :currency, :source, 'pending') ON CONFLICT DO NOTHING RETURNING " + _COLUMNS,
+                " source_token, status, charge_key) VALUES (CAST(:payment_id AS uuid), :key, :merchant,"
+                " :amount, :currency, :source, 'pending', :charge_key) ON CONFLICT DO NOTHING RETURNING "
+                + _COLUMNS,
                 payment_id=request.payment_id,
                 key=request.idempotency_key,
                 merchant=request.merchant_id,
                 amount=request.amount,
                 currency=request.currency,
                 source=request.payment_source,
+                charge_key=request.payment_id,  # unique per merchant and key (see migration 2)
             )
             if rows:
                 return PaymentRow.from_db(rows[0]), True
             rows = conn.run(
-                f"SELECT {_COLUMNS} FROM payments WHERE idempotency_key = :key", key=request.idempotency_key
+                f"SELECT {_COLUMNS} FROM payments WHERE merchant_id = :merchant AND idempotency_key = :key",
+                merchant=request.merchant_id,
+                key=request.idempotency_key,
             )
             if not rows:  # conflict on the primary key alone: a uuid5 collision, never expected
                 raise IdempotencyConflict("payment id already taken")
@@ -261,11 +268,14 @@ class Database:
         modules, e.g. `payments.reconcile`): a lost connection is dropped, `DatabaseUnavailable` raised."""
         return self._run(operation)
 
-    def get(self, payment_id: str) -> PaymentRow | None:
+    def get(self, payment_id: str, merchant_id: str) -> PaymentRow | None:
+        """The merchant's payment; None when unknown or another merchant's (not told apart)."""
         rows = self._run(
             lambda conn: conn.run(
-                f"SELECT {_COLUMNS} FROM payments WHERE payment_id = CAST(:payment_id AS uuid)",
+                f"SELECT {_COLUMNS} FROM payments"
+                " WHERE payment_id = CAST(:payment_id AS uuid) AND merchant_id = :merchant",
                 payment_id=payment_id,
+                merchant=merchant_id,
             )
         )
         return PaymentRow.from_db(rows[0]) if rows else None

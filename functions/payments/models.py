@@ -31,17 +31,38 @@ SOURCE_TOKEN = re.compile(r"[a-z]{2,10}_[A-Za-z0-9]{8,64}")  # e.g. tok_..., pm_
 # 12 to 19 digits, optionally separated by spaces or dashes: anything that could be a card number.
 PAN_LIKE = re.compile(r"(?:\d[ -]?){11,18}\d")
 
+# The body's fields. `merchant_id` is optional: the merchant is the authenticated caller (the
+# verified token's client id); a body naming another merchant is refused, see `merchant_mismatch`.
 REQUEST_FIELDS = ("amount", "currency", "merchant_id", "payment_source")
 IDEMPOTENCY_KEY_FIELD = "idempotency_key"
+MERCHANT_ID_FIELD = "merchant_id"
 
-# Deterministic ids: every retry of the same idempotency key targets the same row, item and object.
-PAYMENT_ID_NAMESPACE = uuid.UUID("8f4b1f1e-6c1a-5d2e-9a57-3c0d3b1f0a11")
+# Deterministic ids: every retry of the same (merchant, idempotency key) targets the same row, item
+# and object. Payments created before idempotency was scoped per merchant (migration 2) keep the ids
+# they were given, uuid5(LEGACY_PAYMENT_ID_NAMESPACE, key): a new namespace keeps the two id spaces
+# apart, so a new id can never collide with an existing one.
+PAYMENT_ID_NAMESPACE = uuid.UUID("5b0e3c52-2f4e-5a8f-8d1c-6e2b7a9c4d10")
+LEGACY_PAYMENT_ID_NAMESPACE = uuid.UUID("8f4b1f1e-6c1a-5d2e-9a57-3c0d3b1f0a11")
 
 
-def payment_id_for(idempotency_key: str) -> str:
-    """The payment id of a key (uuid5). Keys are global, not per merchant: the `payments` table
-    holds them under one unique constraint and the idempotency layer validates the merchant."""
-    return str(uuid.uuid5(PAYMENT_ID_NAMESPACE, idempotency_key))
+def payment_id_for(merchant_id: str, idempotency_key: str) -> str:
+    """The payment id of a merchant's idempotency key: uuid5 over "merchant:key". A merchant id never
+    contains ':' (see MERCHANT_ID), so the name is unambiguous: two merchants never share an id."""
+    return str(uuid.uuid5(PAYMENT_ID_NAMESPACE, f"{merchant_id}:{idempotency_key}"))
+
+
+def legacy_payment_id_for(idempotency_key: str) -> str:
+    """The id a payment got before migration 2 (keys were global then)."""
+    return str(uuid.uuid5(LEGACY_PAYMENT_ID_NAMESPACE, idempotency_key))
+
+
+def is_merchant_id(value: Any) -> bool:
+    return isinstance(value, str) and MERCHANT_ID.fullmatch(value) is not None
+
+
+def merchant_mismatch(body: Any, merchant_id: str) -> bool:
+    """True when the body names a merchant other than the authenticated one (refused, never replaced)."""
+    return isinstance(body, dict) and MERCHANT_ID_FIELD in body and body[MERCHANT_ID_FIELD] != merchant_id
 
 
 @dataclass(frozen=True)
@@ -58,12 +79,12 @@ class PaymentRequest:
     idempotency_key: str
     amount: int  # minor units
     currency: str
-    merchant_id: str
+    merchant_id: str  # the authenticated merchant, never taken from the body
     payment_source: str  # a token from the card vault, never a card number
 
     @property
     def payment_id(self) -> str:
-        return payment_id_for(self.idempotency_key)
+        return payment_id_for(self.merchant_id, self.idempotency_key)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON-safe form handed to the idempotency layer (hashed there, never stored raw)."""
@@ -108,9 +129,11 @@ def _check_string(value: Any, pattern: re.Pattern[str], description: str) -> str
 
 
 def parse_payment_request(
-    body: Any, idempotency_key: Any, *, max_amount_minor: int
+    body: Any, idempotency_key: Any, *, merchant_id: str, max_amount_minor: int
 ) -> tuple[PaymentRequest | None, list[FieldError]]:
-    """Validate a decoded JSON body plus the idempotency key; return the request or every error."""
+    """Validate a decoded JSON body plus the idempotency key of the authenticated merchant; return the
+    request or every error. The caller has already refused a body naming another merchant
+    (`merchant_mismatch`): a `merchant_id` in the body is then the caller's own and adds nothing."""
     if not isinstance(body, dict):
         return None, [FieldError("body", "must be a JSON object")]
     errors: list[FieldError] = []
@@ -121,10 +144,9 @@ def parse_payment_request(
     checks = {
         "amount": _check_amount(body.get("amount"), max_amount_minor),
         "currency": _check_currency(body.get("currency")),
-        "merchant_id": _check_string(
-            body.get("merchant_id"), MERCHANT_ID, "1-64 letters, digits, '_' or '-', starting with a letter or digit"
-        ),
         "payment_source": _check_source(body.get("payment_source")),
+        # Normally refused before (403 by the handler); checked here too so no caller can miss it.
+        MERCHANT_ID_FIELD: "must be omitted or be the authenticated merchant" if merchant_mismatch(body, merchant_id) else None,
         IDEMPOTENCY_KEY_FIELD: _check_string(
             idempotency_key, IDEMPOTENCY_KEY, "8-128 characters of letters, digits, '_', '.', ':' or '-'"
         ),
@@ -137,7 +159,7 @@ def parse_payment_request(
             idempotency_key=idempotency_key,
             amount=body["amount"],
             currency=body["currency"],
-            merchant_id=body["merchant_id"],
+            merchant_id=merchant_id,
             payment_source=body["payment_source"],
         ),
         [],
@@ -173,12 +195,12 @@ def _safe_name(name: str) -> bool:
     return _FIELD_NAME.fullmatch(name) is not None and not looks_like_pan(name)
 
 
-def parse_payment_id(value: Any) -> tuple[str | None, list[FieldError]]:
+def parse_payment_id(value: Any, field: str = "payment_id") -> tuple[str | None, list[FieldError]]:
     """Validate a payment id path parameter (a UUID, returned in canonical form)."""
     if not isinstance(value, str) or not value:
-        return None, [FieldError("payment_id", "is required")]
+        return None, [FieldError(field, "is required")]
     try:
         parsed = uuid.UUID(value)
     except ValueError:
-        return None, [FieldError("payment_id", "must be a UUID")]
+        return None, [FieldError(field, "must be a UUID")]
     return str(parsed), []

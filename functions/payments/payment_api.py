@@ -1,8 +1,9 @@
 """Client of the environment's payment API (http.client, one request per charge, never retried here).
 
 Contract with the API: `POST <endpoint>` with a JSON body and an `Idempotency-Key` header carrying
-the client's idempotency key; the API charges at most once per key and answers a repeated key with
-the original result. Responses:
+the payment's charge key (`PaymentRow.charge_key`: its payment id, so unique per merchant and client
+key; the client's raw key for payments charged before migration 2); the API charges at most once per
+key and answers a repeated key with the original result. Responses:
   2xx {"status": "succeeded" | "declined", "reference": "..."}  -> that outcome
   402                                                            -> declined
   other 4xx except 408/409/429                                   -> failed (final: the API refused it)
@@ -11,7 +12,7 @@ the original result. Responses:
 An unknown outcome leaves the payment pending; the caller's retry calls again with the same key.
 
 Status lookup (reconciliation): `GET <endpoint>` with the same `Idempotency-Key` header the charge
-sent; the API never charges on a GET. Responses:
+sent (the row's charge key); the API never charges on a GET. Responses:
   200 {"status": "succeeded" | "declined", "reference": "..."}   -> the key's charge outcome
   404                                                              -> unknown: the API never saw the key
   anything else, unreadable 200                                    -> PaymentApiError
@@ -57,7 +58,9 @@ class PaymentApiClient:
         self.timeout_seconds = timeout_seconds
         self._ssl_context = ssl.create_default_context() if self._https else None
 
-    def charge(self, request: PaymentRequest, payment_id: str, timeout_seconds: float | None = None) -> ChargeResult:
+    def charge(
+        self, request: PaymentRequest, payment_id: str, charge_key: str, timeout_seconds: float | None = None
+    ) -> ChargeResult:
         body = json.dumps(
             {
                 "payment_id": payment_id,
@@ -67,7 +70,7 @@ class PaymentApiClient:
                 "source": request.payment_source,
             }
         ).encode()
-        status, raw = self._send("POST", request.idempotency_key, body, timeout_seconds)
+        status, raw = self._send("POST", charge_key, body, timeout_seconds)
         return _interpret(status, raw)
 
     def lookup(self, idempotency_key: str, timeout_seconds: float | None = None) -> LookupResult:

@@ -98,10 +98,11 @@ class ReconcileSettings:
 class Claim:
     payment_id: str
     merchant_id: str
-    idempotency_key: str  # the key the payment API was called with
+    idempotency_key: str  # the client's key
     status: str
     attempts: int  # including this one
     created_at: datetime
+    charge_key: str  # the key the payment API was called with, so the one the lookup sends (migration 2)
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,8 @@ UPDATE payments AS p
          LIMIT :batch
            FOR UPDATE SKIP LOCKED) AS due
  WHERE p.payment_id = due.payment_id
-RETURNING p.payment_id::text, p.merchant_id, p.idempotency_key, p.status, p.reconcile_attempts, p.created_at
+RETURNING p.payment_id::text, p.merchant_id, p.idempotency_key, p.status, p.reconcile_attempts, p.created_at,
+          COALESCE(p.charge_key, p.idempotency_key)
 """
 
 _BACKLOG = """
@@ -234,13 +236,13 @@ class Reconciler:
         pid = claim.payment_id
         try:
             if claim.status != "pending":  # outcome recorded, not published: finish publishing
-                row = self._service.repository.get(pid)
+                row = self._service.repository.get(pid, claim.merchant_id)
                 self._service.publish(row)
                 report.reconciled.append(pid)
                 self._log("republished a final payment", payment_id=pid, status=row.status)
                 return
             timeout = max(deadline - time.monotonic() - self._reserve, 0.1)
-            result = self._api.lookup(claim.idempotency_key, timeout_seconds=timeout)
+            result = self._api.lookup(claim.charge_key, timeout_seconds=timeout)
             if result.status in ("succeeded", "declined"):
                 record = self._service.finish(pid, result.status, result.reference)
                 report.reconciled.append(pid)

@@ -1,12 +1,12 @@
 """The payment flow, free of Lambda: record pending -> charge -> record outcome -> log -> audit.
 
-Every step is idempotent on the payment id (derived from the idempotency key), so a retry after a
-crash at any point completes the payment exactly once:
+Every step is idempotent on the payment id (derived from the merchant and its idempotency key), so
+a retry after a crash at any point completes the payment exactly once:
 
-1. PostgreSQL: insert the row as pending (`ON CONFLICT DO NOTHING`); an existing row is reused, or
-   refused with `IdempotencyConflict` if the amount, currency or merchant differ.
-2. Payment API: called only while the row is pending, with the same idempotency key every time, so
-   the API charges once however often it is called.
+1. PostgreSQL: insert the row as pending (`ON CONFLICT DO NOTHING`); the merchant's existing row for
+   the key is reused, or refused with `IdempotencyConflict` if the amount or currency differ.
+2. Payment API: called only while the row is pending, with the row's charge key every time (its
+   payment id, unique per merchant and key), so the API charges once however often it is called.
 3. PostgreSQL: pending -> succeeded/declined/failed (the first recorded outcome wins).
 4. DynamoDB: the transaction-log item, conditional put (never overwritten).
 5. S3: the audit record at a key derived from the payment (a retry rewrites the same object).
@@ -42,11 +42,13 @@ class PaymentRepository(Protocol):
         self, payment_id: str, status: str, provider_reference: str | None, failure_reason: str | None = None
     ) -> PaymentRow: ...
     def mark_published(self, payment_id: str) -> None: ...
-    def get(self, payment_id: str) -> PaymentRow | None: ...
+    def get(self, payment_id: str, merchant_id: str) -> PaymentRow | None: ...
 
 
 class PaymentApi(Protocol):
-    def charge(self, request: PaymentRequest, payment_id: str, timeout_seconds: float | None = None) -> ChargeResult: ...
+    def charge(
+        self, request: PaymentRequest, payment_id: str, charge_key: str, timeout_seconds: float | None = None
+    ) -> ChargeResult: ...
 
 
 class RecordWriter(Protocol):
@@ -67,7 +69,8 @@ class PaymentService:
         """Run the flow; return the payment record. `deadline` is a `time.monotonic()` instant."""
         row, _created = self.repository.insert_pending(request)
         if row.status == "pending":
-            result = self.api.charge(request, row.payment_id, timeout_seconds=self._api_timeout(deadline))
+            timeout = self._api_timeout(deadline)
+            result = self.api.charge(request, row.payment_id, row.charge_key, timeout_seconds=timeout)
             return self.finish(row.payment_id, result.status, result.reference)
         return self.publish(row)
 
@@ -96,6 +99,7 @@ class PaymentService:
             raise PaymentApiUnavailable("not enough time left in this invocation to call the payment API")
         return available
 
-    def get(self, payment_id: str) -> dict[str, Any] | None:
-        row = self.repository.get(payment_id)
+    def get(self, payment_id: str, merchant_id: str) -> dict[str, Any] | None:
+        """The merchant's payment, or None when unknown or another merchant's (never told apart)."""
+        row = self.repository.get(payment_id, merchant_id)
         return payment_record(row) if row is not None else None

@@ -14,6 +14,7 @@ from payments_testkit import (
     AUDIT_BUCKET,
     DB_NAME,
     IDEMPOTENCY_TABLE_NAME,
+    MERCHANT_A,
     REGION,
     TRANSACTIONS_TABLE_NAME,
     FakeContext,
@@ -21,6 +22,7 @@ from payments_testkit import (
     PostgresServer,
     StubPaymentApi,
     create_aws_resources,
+    expire_in_progress,
     get_event,
     payment_event,
     with_faults,
@@ -216,34 +218,39 @@ class App:
     # -- invoking --------------------------------------------------------------------------------
 
     def pay(self, body: Any, key: str | None, *, context: FakeContext | None = None, **event_kwargs: Any):
+        """process-payment through its handler; `merchant=` picks the caller (None: no identity)."""
         from payments.handlers.process_payment import lambda_handler
 
-        result = lambda_handler(payment_event(body, key, **event_kwargs), context or FakeContext())
-        return result["statusCode"], json.loads(result["body"])
+        self.last_result = lambda_handler(payment_event(body, key, **event_kwargs), context or FakeContext())
+        return self.last_result["statusCode"], json.loads(self.last_result["body"])
 
     def pay_ok(self) -> bool:
         import uuid
 
-        body = {"amount": 100, "currency": "EUR", "merchant_id": "m_ok", "payment_source": "tok_abcdefgh"}
+        body = {"amount": 100, "currency": "EUR", "payment_source": "tok_abcdefgh"}
         status, result = self.pay(body, f"key-{uuid.uuid4()}")
         return status == 200 and result["status"] == "succeeded"
 
-    def get(self, payment_id: str):
+    def get(self, payment_id: str, **event_kwargs: Any):
+        """get-payment through its handler (as its reader role); `merchant=` picks the caller (None: no identity)."""
         from payments import runtime
         from payments.handlers.get_payment import lambda_handler
 
         with runtime.using(self.reader):
-            result = lambda_handler(get_event(payment_id), FakeContext(function_name="payments-test-get-payment"))
-        return result["statusCode"], json.loads(result["body"])
+            self.last_result = lambda_handler(
+                get_event(payment_id, **event_kwargs), FakeContext(function_name="payments-test-get-payment")
+            )
+        return self.last_result["statusCode"], json.loads(self.last_result["body"])
 
     # -- the stores ------------------------------------------------------------------------------
 
     def pg_rows(self) -> dict[str, dict[str, Any]]:
         rows = self.pg_admin.run(
             "SELECT payment_id::text, idempotency_key, merchant_id, amount_minor, currency, status,"
-            " provider_reference, source_token FROM payments"
+            " provider_reference, source_token, charge_key FROM payments"
         )
-        names = ("payment_id", "idempotency_key", "merchant_id", "amount", "currency", "status", "provider_reference", "source_token")
+        names = ("payment_id", "idempotency_key", "merchant_id", "amount", "currency", "status", "provider_reference",
+                 "source_token", "charge_key")  # fmt: skip
         return {row[0]: dict(zip(names, row)) for row in rows}
 
     def _scan(self, table: str) -> list[dict[str, Any]]:
@@ -287,22 +294,9 @@ class App:
     def s3_version_count(self) -> int:
         return len(self.s3.list_objects_v2(Bucket=AUDIT_BUCKET).get("Contents", []))
 
-    def expire_in_progress(self, key: str) -> bool:
+    def expire_in_progress(self, key: str, merchant: str = MERCHANT_A) -> bool:
         """Let the Lambda timeout of a crashed invocation elapse: its in-progress record expires."""
-        from payments.handlers.process_payment import _idempotency
-
-        _idempotency.get()
-        record_id = _idempotency.layer._get_hashed_idempotency_key({"idempotency_key": key})
-        item = self.dynamodb.get_item(TableName=IDEMPOTENCY_TABLE_NAME, Key={"id": {"S": record_id}}).get("Item")
-        if item is None or item["status"]["S"] != "INPROGRESS":
-            return False
-        self.dynamodb.update_item(
-            TableName=IDEMPOTENCY_TABLE_NAME,
-            Key={"id": {"S": record_id}},
-            UpdateExpression="SET in_progress_expiration = :past",
-            ExpressionAttributeValues={":past": {"N": str(int(time.time() * 1000) - 1)}},
-        )
-        return True
+        return expire_in_progress(self.dynamodb, IDEMPOTENCY_TABLE_NAME, merchant, key)
 
     def assert_nothing_written(self) -> None:
         assert self.pg_rows() == {}
@@ -311,23 +305,27 @@ class App:
         assert self.idempotency_items() == []
         assert sum(self.stub.charges.values()) == 0
 
-    def assert_recorded_once(self, key: str, body: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
-        """The payment is in all three stores exactly once, they agree, and the API charged once."""
+    def assert_recorded_once(
+        self, key: str, body: dict[str, Any], response: dict[str, Any], merchant: str = MERCHANT_A
+    ) -> dict[str, Any]:
+        """The merchant's payment is in all three stores exactly once, they agree, and the API charged
+        it once under its payment id."""
         from payments.models import payment_id_for
         from payments.stores import audit_key
 
-        payment_id = payment_id_for(key)
-        rows = [r for r in self.pg_rows().values() if r["idempotency_key"] == key]
+        payment_id = payment_id_for(merchant, key)
+        rows = [r for r in self.pg_rows().values() if (r["merchant_id"], r["idempotency_key"]) == (merchant, key)]
         assert len(rows) == 1
         row = rows[0]
-        assert row["payment_id"] == payment_id
-        assert (row["amount"], row["currency"], row["merchant_id"]) == (body["amount"], body["currency"], body["merchant_id"])
+        assert row["payment_id"] == payment_id == row["charge_key"]
+        assert (row["amount"], row["currency"], row["merchant_id"]) == (body["amount"], body["currency"], merchant)
         assert row["status"] != "pending"
         item = self.ddb_items()[payment_id]
-        audit = self.s3_records()[audit_key(body["merchant_id"], payment_id)]
+        audit = self.s3_records()[audit_key(merchant, payment_id)]
         assert item == audit == response
+        assert response["merchant_id"] == merchant
         assert response["status"] == row["status"] and response.get("provider_reference") == row["provider_reference"]
-        assert self.stub.charges[key] == 1
+        assert self.stub.charges[payment_id] == 1
         return row
 
 

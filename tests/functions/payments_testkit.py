@@ -24,9 +24,14 @@ SECRET_NAME = "payments-test/db-master"
 # -- the payment API stub ------------------------------------------------------------------------
 
 
+CONTROL_PATH = "/_script"
+
+
 class StubPaymentApi:
     """A payment API on 127.0.0.1 that is idempotent on the Idempotency-Key header and counts the real
-    charges per key. `script(*modes)` queues behaviours for the next requests (default "ok"):
+    charges per key. `script(*modes)` queues behaviours for the next requests (default "ok");
+    `script_key(key, *modes)` for the next requests with that key only (what concurrent worker
+    processes use, through `POST <base>/_script {"key", "modes"}`, see `script_remote`):
       ok                  charge (or replay the key's result)
       fail                500 without charging
       fail_after_charge   charge, then answer 500 (the outcome is lost)
@@ -41,7 +46,7 @@ class StubPaymentApi:
     counts them per key."""
 
     def __init__(self, hang_seconds: float = 3.0) -> None:
-        self.hang_seconds = hang_seconds
+        self.default_hang_seconds = hang_seconds  # `reset()` restores it
         self._lock = threading.Lock()
         self._release = threading.Event()
         self.reset()
@@ -53,6 +58,11 @@ class StubPaymentApi:
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
+                if self.path == CONTROL_PATH:  # test processes script a key's next behaviours
+                    stub.script_key(body["key"], *body["modes"])
+                    self.send_response(204)
+                    self.end_headers()
+                    return
                 status, payload = stub._handle(self.headers.get("Idempotency-Key"), body)
                 if status is None:
                     return
@@ -100,11 +110,13 @@ class StubPaymentApi:
 
     def reset(self) -> None:
         with self._lock:
+            self.hang_seconds = self.default_hang_seconds
             self.results: dict[str, dict[str, Any]] = {}
             self.charges: Counter[str] = Counter()  # real charges per key
             self.charged: dict[str, dict[str, Any]] = {}
             self.requests: list[tuple[str | None, dict[str, Any]]] = []
             self._script: list[str] = []
+            self._key_scripts: dict[str, list[str]] = {}
             self.lookups: Counter[str] = Counter()
             self._lookup_script: list[str] = []
             self._release = threading.Event()
@@ -113,9 +125,15 @@ class StubPaymentApi:
         with self._lock:
             self._script.extend(modes)
 
+    def script_key(self, key: str, *modes: str) -> None:
+        """Replace the behaviours queued for `key` (no modes: drop them)."""
+        with self._lock:
+            self._key_scripts[key] = list(modes)
+
     def reset_script(self) -> None:
         with self._lock:
             self._script.clear()
+            self._key_scripts.clear()
             self._lookup_script.clear()
 
     def script_lookup(self, *modes: str) -> None:
@@ -156,7 +174,11 @@ class StubPaymentApi:
     def _handle(self, key: str | None, body: dict[str, Any]) -> tuple[int | None, dict[str, Any]]:
         with self._lock:
             self.requests.append((key, body))
-            mode = self._script.pop(0) if self._script else "ok"
+            keyed = self._key_scripts.get(key or "")
+            if keyed:
+                mode = keyed.pop(0)
+            else:
+                mode = self._script.pop(0) if self._script else "ok"
             release = self._release
         if not key:
             return 400, {"error": "Idempotency-Key header required"}
@@ -175,6 +197,22 @@ class StubPaymentApi:
             release.wait(self.hang_seconds)
             return None, {}
         return (402 if result["status"] == "declined" else 200), result
+
+
+def script_remote(api_url: str, key: str, *modes: str) -> None:
+    """`StubPaymentApi.script_key` from another process (the stub runs in the test process)."""
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(api_url)
+    request = urllib.request.Request(
+        f"{parts.scheme}://{parts.netloc}{CONTROL_PATH}",
+        data=json.dumps({"key": key, "modes": list(modes)}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 204
 
 
 # -- AWS (moto) ----------------------------------------------------------------------------------
@@ -239,33 +277,106 @@ class FakeContext:
         return max(0, int(self.timeout_ms - (time.monotonic() - self.started) * 1000))
 
 
+# Two merchants, as the API's JWT authorizer identifies them: the `client_id` of their Cognito app
+# client (26 lower-case letters and digits, like Cognito's).
+MERCHANT_A = "3k1q9v7c2m8p4x6b0n5t7r2w1e"
+MERCHANT_B = "6h2d8s4j0f9g3l5z7a1y8u2o4i"
+
+
+def authorizer_context(merchant: str, scopes: tuple[str, ...]) -> dict[str, Any]:
+    """`requestContext.authorizer` of an HTTP API (payload 2.0) JWT authorizer for a Cognito
+    client-credentials access token: the claims API Gateway verified, as strings."""
+    from payments.contract import MERCHANT_CLAIM
+
+    now = int(time.time())
+    claims = {
+        "sub": merchant,
+        MERCHANT_CLAIM: merchant,
+        "token_use": "access",
+        "scope": " ".join(scopes),
+        "iss": f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_Example1",
+        "auth_time": str(now),
+        "iat": str(now),
+        "exp": str(now + 3600),
+        "version": "2",
+        "jti": str(uuid.uuid4()),
+    }
+    return {"jwt": {"claims": claims, "scopes": None}}
+
+
+def _request_context(method: str, path: str, merchant: str | None, scopes: tuple[str, ...]) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "requestId": f"apigw-{uuid.uuid4()}",
+        "http": {"method": method, "path": path},
+        "stage": "$default",
+    }
+    if merchant is not None:
+        context["authorizer"] = authorizer_context(merchant, scopes)
+    return context
+
+
 def payment_event(
-    body: Any, key: str | None, *, correlation_id: str | None = None, raw_body: str | None = None
+    body: Any,
+    key: str | None,
+    *,
+    merchant: str | None = MERCHANT_A,
+    scopes: tuple[str, ...] | None = None,
+    correlation_id: str | None = None,
+    raw_body: str | None = None,
 ) -> dict[str, Any]:
-    headers = {"Content-Type": "application/json"}
+    """`POST /payments` as the HTTP API delivers it; `merchant=None`: no authorizer context."""
+    from payments.contract import WRITE_SCOPE
+
+    headers = {"content-type": "application/json"}
     if key is not None:
-        headers["Idempotency-Key"] = key
+        headers["idempotency-key"] = key  # HTTP APIs deliver header names in lower case
     if correlation_id is not None:
-        headers["X-Correlation-Id"] = correlation_id
+        headers["x-correlation-id"] = correlation_id
     return {
         "version": "2.0",
         "routeKey": "POST /payments",
         "rawPath": "/payments",
+        "rawQueryString": "",
         "headers": headers,
-        "requestContext": {"requestId": f"apigw-{uuid.uuid4()}", "http": {"method": "POST", "path": "/payments"}},
+        "requestContext": _request_context("POST", "/payments", merchant, scopes if scopes is not None else (WRITE_SCOPE,)),
         "body": raw_body if raw_body is not None else json.dumps(body),
         "isBase64Encoded": False,
     }
 
 
-def get_event(payment_id: str) -> dict[str, Any]:
+def get_event(payment_id: str, *, merchant: str | None = MERCHANT_A, scopes: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """`GET /payments/{paymentId}` as the HTTP API delivers it; `merchant=None`: no authorizer context."""
+    from payments.contract import READ_SCOPE
+
     return {
         "version": "2.0",
-        "routeKey": "GET /payments/{payment_id}",
+        "routeKey": "GET /payments/{paymentId}",
+        "rawPath": f"/payments/{payment_id}",
+        "rawQueryString": "",
         "headers": {},
-        "requestContext": {"requestId": f"apigw-{uuid.uuid4()}"},
-        "pathParameters": {"payment_id": payment_id},
+        "requestContext": _request_context("GET", f"/payments/{payment_id}", merchant, scopes if scopes is not None else (READ_SCOPE,)),
+        "pathParameters": {"paymentId": payment_id},
+        "isBase64Encoded": False,
     }
+
+
+def expire_in_progress(dynamodb: Any, table: str, merchant: str, key: str) -> bool:
+    """Let the Lambda timeout of a crashed invocation elapse: its in-progress idempotency record
+    (keyed by merchant and key, as the handler's layer keys it) expires. False if there is none."""
+    from payments.handlers.process_payment import _idempotency
+
+    _idempotency.get()
+    record_id = _idempotency.layer._get_hashed_idempotency_key({"merchant_id": merchant, "idempotency_key": key})
+    item = dynamodb.get_item(TableName=table, Key={"id": {"S": record_id}}, ConsistentRead=True).get("Item")
+    if item is None or item["status"]["S"] != "INPROGRESS":
+        return False
+    dynamodb.update_item(
+        TableName=table,
+        Key={"id": {"S": record_id}},
+        UpdateExpression="SET in_progress_expiration = :past",
+        ExpressionAttributeValues={":past": {"N": str(int(time.time() * 1000) - 1)}},
+    )
+    return True
 
 
 # -- fault injection -----------------------------------------------------------------------------

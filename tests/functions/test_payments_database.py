@@ -368,7 +368,7 @@ def test_an_expired_token_gets_one_new_token_and_one_retry(app, monkeypatch):
 def test_a_refused_token_after_the_retry_is_unavailable_and_writes_nothing(app, monkeypatch):
     monkeypatch.setattr(app.tokens, "generate_db_auth_token", lambda **kw: "never-valid")
     app.new_container()
-    status, body = app.pay({"amount": 5, "currency": "EUR", "merchant_id": "m", "payment_source": "tok_abcdefgh"}, "key-badtoken")
+    status, body = app.pay({"amount": 5, "currency": "EUR", "payment_source": "tok_abcdefgh"}, "key-badtoken")
     assert status == 503 and body["error"]["code"] == "database_unavailable"
     assert app.runtime.credentials.issue_count == 2  # the first token and exactly one new one
     app.assert_nothing_written()
@@ -382,7 +382,7 @@ def test_a_schema_older_than_the_code_fails_clearly_with_a_metric(app, pg_admin,
     pg_admin.run("DELETE FROM public.schema_migrations WHERE version = :v", v=latest)
     try:
         app.new_container()
-        body = {"amount": 5, "currency": "EUR", "merchant_id": "m", "payment_source": "tok_abcdefgh"}
+        body = {"amount": 5, "currency": "EUR", "payment_source": "tok_abcdefgh"}
         status, answer = app.pay(body, "key-oldschema")
         assert status == 503 and answer["error"]["code"] == "schema_too_old" and answer["error"]["retryable"]
         assert f"needs {latest}" in answer["error"]["message"]

@@ -7,24 +7,44 @@ import json
 import uuid
 
 import pytest
+from payments_testkit import MERCHANT_A, MERCHANT_B
 
-from payments.models import ISO_4217, looks_like_pan, parse_payment_id, parse_payment_request
+from payments.models import (
+    ISO_4217,
+    is_merchant_id,
+    legacy_payment_id_for,
+    looks_like_pan,
+    merchant_mismatch,
+    parse_payment_id,
+    parse_payment_request,
+    payment_id_for,
+)
 
-VALID = {"amount": 1250, "currency": "EUR", "merchant_id": "m_0001", "payment_source": "tok_visa4242abcd"}
+VALID = {"amount": 1250, "currency": "EUR", "payment_source": "tok_visa4242abcd"}
 KEY = "key-0123456789"
 PAN = "4111111111111111"
 
 
-def fields(body, key=KEY, max_amount=1_000_000):
-    request, errors = parse_payment_request(body, key, max_amount_minor=max_amount)
+def fields(body, key=KEY, max_amount=1_000_000, merchant=MERCHANT_A):
+    request, errors = parse_payment_request(body, key, merchant_id=merchant, max_amount_minor=max_amount)
     assert (request is None) == bool(errors)
     return sorted(e.field for e in errors)
 
 
 def test_valid_request_parses():
-    request, errors = parse_payment_request(VALID, KEY, max_amount_minor=1_000_000)
+    request, errors = parse_payment_request(VALID, KEY, merchant_id=MERCHANT_A, max_amount_minor=1_000_000)
     assert errors == [] and request.amount == 1250 and request.idempotency_key == KEY
-    assert request.payment_id == str(uuid.uuid5(uuid.UUID("8f4b1f1e-6c1a-5d2e-9a57-3c0d3b1f0a11"), KEY))
+    assert request.merchant_id == MERCHANT_A
+    assert request.payment_id == str(uuid.uuid5(uuid.UUID("5b0e3c52-2f4e-5a8f-8d1c-6e2b7a9c4d10"), f"{MERCHANT_A}:{KEY}"))
+
+
+def test_payment_ids_are_per_merchant_and_apart_from_legacy_ids():
+    assert payment_id_for(MERCHANT_A, KEY) != payment_id_for(MERCHANT_B, KEY)
+    assert payment_id_for(MERCHANT_A, KEY) == payment_id_for(MERCHANT_A, KEY)
+    # before migration 2 a payment's id was uuid5(legacy namespace, key): those ids stay valid, and a
+    # new id never equals one, even for a legacy key that looks like "merchant:key"
+    assert legacy_payment_id_for(KEY) == str(uuid.uuid5(uuid.UUID("8f4b1f1e-6c1a-5d2e-9a57-3c0d3b1f0a11"), KEY))
+    assert payment_id_for(MERCHANT_A, KEY) != legacy_payment_id_for(f"{MERCHANT_A}:{KEY}")
 
 
 @pytest.mark.parametrize("amount", [0, -1, 1_000_001, 12.5, 10.0, True, "100", None, [1]])
@@ -46,9 +66,18 @@ def test_iso_4217_list():
     assert {"EUR", "USD", "GBP", "JPY", "CHF"} <= ISO_4217 and all(len(c) == 3 and c.isupper() for c in ISO_4217)
 
 
-@pytest.mark.parametrize("merchant", ["", "-m", "m/1", "m 1", "m" * 65, 12, None, "../etc"])
-def test_merchant_id(merchant):
-    assert fields({**VALID, "merchant_id": merchant}) == ["merchant_id"]
+def test_merchant_in_the_body_may_only_repeat_the_caller():
+    assert fields({**VALID, "merchant_id": MERCHANT_A}) == []
+    for other in (MERCHANT_B, "", None, 12, MERCHANT_A.upper()):
+        assert merchant_mismatch({**VALID, "merchant_id": other}, MERCHANT_A)
+        assert fields({**VALID, "merchant_id": other}) == ["merchant_id"]
+    assert not merchant_mismatch(VALID, MERCHANT_A) and not merchant_mismatch([VALID], MERCHANT_A)
+
+
+@pytest.mark.parametrize("merchant", ["", "-m", "m/1", "m 1", "m:1", "m" * 65, 12, None, "../etc"])
+def test_merchant_id_format(merchant):
+    assert not is_merchant_id(merchant)
+    assert is_merchant_id(MERCHANT_A) and is_merchant_id("m_0001")
 
 
 @pytest.mark.parametrize("key", [None, "", "short", "k" * 129, "key with spaces", "key/slash!", 12345678])
@@ -79,14 +108,14 @@ def test_unknown_fields_and_non_objects():
 
 def test_all_errors_at_once():
     assert fields({"amount": 0, "currency": "eur"}, key=None) == [
-        "amount", "currency", "idempotency_key", "merchant_id", "payment_source",
+        "amount", "currency", "idempotency_key", "payment_source",
     ]  # fmt: skip
 
 
 def test_error_messages_never_echo_values():
     request, errors = parse_payment_request(
         {"amount": PAN, "currency": PAN, "merchant_id": PAN + "/", "payment_source": PAN, "cvv": PAN}, PAN + "!",
-        max_amount_minor=10,
+        merchant_id=MERCHANT_A, max_amount_minor=10,
     )  # fmt: skip
     assert request is None and PAN not in json.dumps([e.as_dict() for e in errors])
 
@@ -103,13 +132,12 @@ INVALID_REQUESTS = [
     ({**VALID, "amount": 1_000_001}, KEY, 422, ["amount"]),
     ({**VALID, "amount": "12.50"}, KEY, 422, ["amount"]),
     ({**VALID, "currency": "usd"}, KEY, 422, ["currency"]),
-    ({**VALID, "merchant_id": ""}, KEY, 422, ["merchant_id"]),
     ({**VALID, "payment_source": PAN}, KEY, 422, ["payment_source"]),
     ({**VALID, "payment_source": "4111 1111 1111 1111"}, KEY, 422, ["payment_source"]),
     ({**VALID, "card_number": PAN}, KEY, 422, ["card_number"]),
     (VALID, None, 422, ["idempotency_key"]),
     (VALID, "k" * 200, 422, ["idempotency_key"]),
-    ({}, KEY, 422, ["amount", "currency", "merchant_id", "payment_source"]),
+    ({}, KEY, 422, ["amount", "currency", "payment_source"]),
     ([VALID], KEY, 400, ["body"]),
     ("not json", KEY, 400, ["body"]),
 ]

@@ -9,9 +9,12 @@ import time
 import uuid
 
 import pytest
-from payments_testkit import FakeContext, SimulatedCrash
+from payments_testkit import MERCHANT_A, FakeContext, SimulatedCrash
 
-VALID = {"amount": 1250, "currency": "EUR", "merchant_id": "m_0001", "payment_source": "tok_visa4242abcd"}
+from payments.models import payment_id_for
+
+# The merchant is the caller (the token's client id); naming it in the body is allowed.
+VALID = {"amount": 1250, "currency": "EUR", "merchant_id": MERCHANT_A, "payment_source": "tok_visa4242abcd"}
 
 
 def key() -> str:
@@ -51,10 +54,9 @@ def reconcile_columns(app, payment_id: str) -> dict:
 
 
 def assert_stores_agree(app, key_, body, status):
-    from payments.models import payment_id_for
     from payments.stores import audit_key
 
-    pid = payment_id_for(key_)
+    pid = payment_id_for(MERCHANT_A, key_)
     row = app.pg_rows()[pid]
     assert row["status"] == status
     assert (row["amount"], row["currency"], row["merchant_id"]) == (body["amount"], body["currency"], body["merchant_id"])
@@ -68,33 +70,31 @@ def assert_stores_agree(app, key_, body, status):
 
 @pytest.mark.parametrize(("amount", "status"), [(1250, "succeeded"), (5013, "declined")])
 def test_crash_after_charge_without_retry_is_finished_once(app, amount, status):
-    from payments.models import payment_id_for
 
     k, body = stuck_payment(app, "api.charge", {**VALID, "amount": amount})
-    pid = payment_id_for(k)
+    pid = payment_id_for(MERCHANT_A, k)
     assert app.pg_rows()[pid]["status"] == "pending" and app.ddb_items() == {} and app.s3_records() == {}
-    assert app.stub.charges[k] == 1
+    assert app.stub.charges[payment_id_for(MERCHANT_A, k)] == 1
 
     report = run(app)
     assert report.claimed == report.reconciled == [pid] and report.failed == [] and report.still_pending == 0
-    assert app.stub.charges[k] == 1 and app.stub.lookups[k] == 1  # asked, never charged again
+    assert app.stub.charges[payment_id_for(MERCHANT_A, k)] == 1 and app.stub.lookups[payment_id_for(MERCHANT_A, k)] == 1  # asked, never charged again
     item = assert_stores_agree(app, k, body, status)
     assert reconcile_columns(app, pid) == {"status": status, "failure_reason": None, "published": True, "attempts": 1, "leased": False}
 
     # idempotent across runs: nothing left to claim, nothing written again
     again = run(app)
-    assert again.claimed == [] and app.stub.lookups[k] == 1 and app.ddb_items()[pid] == item
+    assert again.claimed == [] and app.stub.lookups[payment_id_for(MERCHANT_A, k)] == 1 and app.ddb_items()[pid] == item
     # the client's late retry gets the same outcome, no new charge
     code, result = app.pay(body, k)
     assert (code, result) == ({"succeeded": 200, "declined": 402}[status], item)
-    assert app.stub.charges[k] == 1
+    assert app.stub.charges[payment_id_for(MERCHANT_A, k)] == 1
 
 
 def test_key_never_seen_by_the_api_fails_after_max_attempts(app):
-    from payments.models import payment_id_for
 
     k, body = stuck_payment(app, "db.insert_pending")
-    pid = payment_id_for(k)
+    pid = payment_id_for(MERCHANT_A, k)
     for attempt in (1, 2):
         report = run(app, max_attempts=3)
         assert report.left_pending == [pid] and report.failed == [] and report.still_pending == 1
@@ -107,17 +107,16 @@ def test_key_never_seen_by_the_api_fails_after_max_attempts(app):
     assert columns["status"] == "failed" and columns["attempts"] == 3 and columns["published"]
     assert columns["failure_reason"] == "payment API has no charge for this idempotency key after 3 reconciliation attempts"
     item = assert_stores_agree(app, k, body, "failed")
-    assert app.stub.lookups[k] == 3 and app.stub.charges[k] == 0 and app.stub.requests == []
+    assert app.stub.lookups[payment_id_for(MERCHANT_A, k)] == 3 and app.stub.charges[payment_id_for(MERCHANT_A, k)] == 0 and app.stub.requests == []
     # a late client retry is answered with the failure, and the API is not called
     assert app.pay(body, k) == (402, item)
-    assert app.stub.charges[k] == 0
+    assert app.stub.charges[payment_id_for(MERCHANT_A, k)] == 0
 
 
 def test_api_that_cannot_answer_never_fails_a_payment(app):
-    from payments.models import payment_id_for
 
     k, body = stuck_payment(app, "api.charge")
-    pid = payment_id_for(k)
+    pid = payment_id_for(MERCHANT_A, k)
     for _ in range(4):  # beyond max_attempts: the API may have charged, so the payment waits
         app.stub.script_lookup("fail")
         report = run(app, max_attempts=2)
@@ -126,21 +125,20 @@ def test_api_that_cannot_answer_never_fails_a_payment(app):
     report = run(app, max_attempts=2)  # the API answers again
     assert report.reconciled == [pid]
     assert_stores_agree(app, k, body, "succeeded")
-    assert app.stub.charges[k] == 1 and reconcile_columns(app, pid)["attempts"] == 5
+    assert app.stub.charges[payment_id_for(MERCHANT_A, k)] == 1 and reconcile_columns(app, pid)["attempts"] == 5
 
 
 @pytest.mark.parametrize("step", ["db.record_outcome", "tx_log.put"])
 def test_outcome_recorded_but_not_published_is_republished(app, step):
-    from payments.models import payment_id_for
 
     k, body = stuck_payment(app, step)
-    pid = payment_id_for(k)
+    pid = payment_id_for(MERCHANT_A, k)
     assert app.pg_rows()[pid]["status"] == "succeeded" and not reconcile_columns(app, pid)["published"]
     report = run(app)
     assert report.reconciled == [pid]
-    assert app.stub.lookups[k] == 0  # the outcome was known: no question to the API
+    assert app.stub.lookups[payment_id_for(MERCHANT_A, k)] == 0  # the outcome was known: no question to the API
     assert_stores_agree(app, k, body, "succeeded")
-    assert app.stub.charges[k] == 1
+    assert app.stub.charges[payment_id_for(MERCHANT_A, k)] == 1
 
 
 def test_recent_payments_and_finished_ones_are_left_alone(app):
@@ -152,22 +150,20 @@ def test_recent_payments_and_finished_ones_are_left_alone(app):
 
 
 def test_batch_is_bounded_and_oldest_first(app):
-    from payments.models import payment_id_for
 
     keys = [stuck_payment(app, "api.charge")[0] for _ in range(5)]
     report = run(app, batch_size=2)
-    assert report.claimed == [payment_id_for(k) for k in keys[:2]] and report.still_pending == 3
-    assert run(app, batch_size=2).claimed == [payment_id_for(k) for k in keys[2:4]]
-    assert run(app, batch_size=2).claimed == [payment_id_for(keys[4])]
-    assert all(app.stub.lookups[k] == 1 for k in keys)
+    assert report.claimed == [payment_id_for(MERCHANT_A, k) for k in keys[:2]] and report.still_pending == 3
+    assert run(app, batch_size=2).claimed == [payment_id_for(MERCHANT_A, k) for k in keys[2:4]]
+    assert run(app, batch_size=2).claimed == [payment_id_for(MERCHANT_A, keys[4])]
+    assert all(app.stub.lookups[payment_id_for(MERCHANT_A, k)] == 1 for k in keys)
 
 
 def test_claim_of_a_dead_run_is_skipped_until_its_lease_ends(app):
-    from payments.models import payment_id_for
     from payments.reconcile import ReconcileStore
 
     k, _ = stuck_payment(app, "api.charge")
-    pid = payment_id_for(k)
+    pid = payment_id_for(MERCHANT_A, k)
     store = ReconcileStore(app.reconciler.database)
     assert [c.payment_id for c in store.claim(threshold_seconds=0.001, batch_size=10, lease_seconds=600)] == [pid]
     # that run dies here; the next scheduled run must not touch the payment while the lease lasts
@@ -181,14 +177,13 @@ def test_time_running_out_stops_the_run_and_leaves_the_rest_claimed(app):
     keys = [stuck_payment(app, "api.charge")[0] for _ in range(3)]
     report = reconciler(app).run(time.monotonic() + 5)  # less than the reserve: nothing is started
     assert report.stopped_early and len(report.left_pending) == 3 and report.reconciled == []
-    assert sum(app.stub.lookups[k] for k in keys) == 0
+    assert sum(app.stub.lookups[payment_id_for(MERCHANT_A, k)] for k in keys) == 0
 
 
 def test_two_runs_at_once_finish_each_payment_once(app):
     """Two runs, each its own execution environment (own PostgreSQL connection), claiming at the
     same moment; the first lookups hold until both have claimed, so their work overlaps."""
     from payments.contract import RECONCILE
-    from payments.models import payment_id_for
 
     keys = [stuck_payment(app, "api.charge")[0] for _ in range(30)]
     # each as payments_reconciler; a held lookup waits
@@ -215,14 +210,14 @@ def test_two_runs_at_once_finish_each_payment_once(app):
         environment.database.close()
     assert errors == []
     first, second = (set(r.claimed) for r in reports)
-    assert first.isdisjoint(second) and first | second == {payment_id_for(k) for k in keys}
+    assert first.isdisjoint(second) and first | second == {payment_id_for(MERCHANT_A, k) for k in keys}
     # each within its batch; how the 30 split depends on how the two scans interleave
     assert all(len(r.claimed) <= 20 for r in reports) and len(first) + len(second) == 30
     assert len(reports[0].reconciled) + len(reports[1].reconciled) == 30
-    assert all(app.stub.lookups[k] == 1 and app.stub.charges[k] == 1 for k in keys)
+    assert all(app.stub.lookups[payment_id_for(MERCHANT_A, k)] == 1 and app.stub.charges[payment_id_for(MERCHANT_A, k)] == 1 for k in keys)
     for k in keys:
         assert_stores_agree(app, k, VALID, "succeeded")
-    assert all(reconcile_columns(app, payment_id_for(k))["attempts"] == 1 for k in keys)
+    assert all(reconcile_columns(app, payment_id_for(MERCHANT_A, k))["attempts"] == 1 for k in keys)
     assert run(app).claimed == []
 
 
@@ -252,7 +247,6 @@ def reconcile_env(monkeypatch, app):
 
 def test_handler_reconciles_and_emits_the_metrics(reconcile_env, capsys):
     from payments.handlers.reconcile import lambda_handler
-    from payments.models import payment_id_for
 
     app = reconcile_env
     done, _ = stuck_payment(app, "api.charge")
@@ -261,8 +255,8 @@ def test_handler_reconciles_and_emits_the_metrics(reconcile_env, capsys):
     app.pg_admin.run(
         "UPDATE payments SET created_at = created_at - interval '1 hour' WHERE payment_id IN"
         " (CAST(:a AS uuid), CAST(:b AS uuid))",
-        a=payment_id_for(done),
-        b=payment_id_for(never),
+        a=payment_id_for(MERCHANT_A, done),
+        b=payment_id_for(MERCHANT_A, never),
     )
     capsys.readouterr()
     with app.as_reconciler():
@@ -272,7 +266,7 @@ def test_handler_reconciles_and_emits_the_metrics(reconcile_env, capsys):
     assert metrics["PaymentsReconciled"] == 1.0 and metrics["PaymentsFailedByReconciliation"] == 0.0
     assert metrics["PaymentsStillPending"] == 1.0  # `never` waits for its next attempts; `young` is young
     assert 3600 <= metrics["OldestPendingAgeSeconds"] < 3700
-    assert app.stub.lookups[young] == 0
+    assert app.stub.lookups[payment_id_for(MERCHANT_A, young)] == 0
 
 
 def test_handler_refuses_an_unknown_job_and_a_threshold_below_the_flows_worst_case(reconcile_env, monkeypatch):
@@ -308,12 +302,11 @@ def test_reconcile_settings_name_the_bad_variable(var, value, message):
 
 def test_handler_fails_the_invocation_when_a_store_conflict_needs_a_human(reconcile_env, capsys):
     from payments.handlers.reconcile import ReconciliationIncomplete, lambda_handler
-    from payments.models import payment_id_for
     from payments_testkit import TRANSACTIONS_TABLE_NAME
 
     app = reconcile_env
     k, _ = stuck_payment(app, "db.record_outcome")
-    pid = payment_id_for(k)
+    pid = payment_id_for(MERCHANT_A, k)
     app.pg_admin.run("UPDATE payments SET created_at = created_at - interval '1 hour'")
     # someone wrote another record for this payment into the transaction log: never overwritten
     app.dynamodb.put_item(TableName=TRANSACTIONS_TABLE_NAME, Item={"payment_id": {"S": pid}, "amount": {"N": "1"}})

@@ -22,7 +22,7 @@ def pay_all(app) -> dict[str, dict]:
     records = {}
     for currency, amount, merchant in PAYMENTS:
         body = {"amount": amount, "currency": currency, "merchant_id": merchant, "payment_source": "tok_abcdefgh"}
-        code, record = app.pay(body, f"key-{uuid.uuid4()}")
+        code, record = app.pay(body, f"key-{uuid.uuid4()}", merchant=merchant)
         assert code in (200, 402), record
         records[record["payment_id"]] = record
     return records
@@ -84,12 +84,12 @@ def test_altered_ledger_amount_and_a_stuck_payment_are_named(app):
     app.pg_admin.run("UPDATE payments SET amount_minor = amount_minor * 10 WHERE payment_id = CAST(:p AS uuid)", p=altered)
     app.faults.arm("api.charge", "crash_after")
     with pytest.raises(SimulatedCrash):
-        app.pay({"amount": 300, "currency": "EUR", "merchant_id": "m_0001", "payment_source": "tok_abcdefgh"}, "key-stuck-0001")
+        app.pay({"amount": 300, "currency": "EUR", "merchant_id": "m_0001", "payment_source": "tok_abcdefgh"}, "key-stuck-0001", merchant="m_0001")
     report = check(app)
     kinds = {d.payment_id: (d.kind, d.missing_from) for d in report.differences}
     from payments.models import payment_id_for
 
-    assert kinds == {altered: ("mismatch", ()), payment_id_for("key-stuck-0001"): ("missing", ("dynamodb", "s3"))}
+    assert kinds == {altered: ("mismatch", ()), payment_id_for("m_0001", "key-stuck-0001"): ("missing", ("dynamodb", "s3"))}
 
 
 def test_previous_utc_day_and_day_parsing():

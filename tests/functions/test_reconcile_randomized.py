@@ -77,10 +77,10 @@ def test_randomized_run_without_client_retries_then_reconciliation(app, capsys):
                         app.faults.arm(rng.choice(STEPS), rng.choice(("crash_after", "fail_before", "fail_after")))
                     stats["faults"] += 1
                 try:
-                    status, result = app.pay(body, key)
+                    status, result = app.pay(body, key, merchant=body["merchant_id"])
                 except SimulatedCrash:
                     stats["crashes"] += 1
-                    app.expire_in_progress(key)  # the crashed invocation's timeout elapses
+                    app.expire_in_progress(key, body["merchant_id"])  # the crashed invocation's timeout elapses
                     app.new_container()
                     continue
                 finally:
@@ -128,9 +128,9 @@ def test_randomized_run_without_client_retries_then_reconciliation(app, capsys):
     assert reconciler.run(time.monotonic() + 60).claimed == []
     assert all(not r.errors for r in runs)
     # every payment is in each store exactly once, they agree, and the answered ones as answered
-    assert set(rows) == set(items) == {pid for pid in (payment_id_for(k) for k in originals) if pid in rows}
+    assert set(rows) == set(items) == {pid for pid in (payment_id_for(b["merchant_id"], k) for k, b in originals.items()) if pid in rows}
     assert len(s3) == len(rows)
-    by_pid = {payment_id_for(k): k for k in originals}
+    by_pid = {payment_id_for(b["merchant_id"], k): k for k, b in originals.items()}
     for pid, row in rows.items():
         key = by_pid[pid]
         body = originals[key]
@@ -143,7 +143,7 @@ def test_randomized_run_without_client_retries_then_reconciliation(app, capsys):
     assert all(etags[k] == hashlib.md5(AuditLog.body(r)).hexdigest() for k, r in s3.items())
     # the payment API charged each charged payment once; a payment is succeeded/declined iff charged
     assert all(count == 1 for count in app.stub.charges.values())
-    charged = {by_pid[pid] for pid, row in rows.items() if row["status"] in ("succeeded", "declined")}
+    charged = {pid for pid, row in rows.items() if row["status"] in ("succeeded", "declined")}  # charge key: the id
     assert set(app.stub.charges) == charged
     succeeded = totals(dict(items[pid]) for pid, row in rows.items() if row["status"] == "succeeded")
     api_succeeded = totals(b for k, b in app.stub.charged.items() if app.stub.results[k]["status"] == "succeeded")
@@ -159,6 +159,6 @@ def test_randomized_run_without_client_retries_then_reconciliation(app, capsys):
     for run in runs:
         for pid in (run.reconciled + run.failed)[:5]:
             key = by_pid[pid]
-            status, result = app.pay(originals[key], key)
+            status, result = app.pay(originals[key], key, merchant=originals[key]["merchant_id"])
             assert result == items[pid] and status == {"succeeded": 200}.get(result["status"], 402)
     assert sum(app.stub.charges.values()) == charges

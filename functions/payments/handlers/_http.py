@@ -83,3 +83,20 @@ def validation_failed(errors: list[FieldError], correlation: str | None) -> dict
 
 def payment_error(exc: PaymentError, correlation: str | None) -> dict[str, Any]:
     return respond(exc.status_code, error_body(exc.code, exc.message, exc.retryable), correlation)
+
+
+def unauthenticated(correlation: str | None) -> dict[str, Any]:
+    """401: no verified identity in the request context (nothing was read or written)."""
+    result = respond(401, error_body("unauthenticated", "a valid access token is required", False), correlation)
+    result["headers"]["WWW-Authenticate"] = "Bearer"
+    return result
+
+
+def forbidden(code: str, message: str, correlation: str | None) -> dict[str, Any]:
+    """403: the caller is known but may not do this (missing scope, or acting as another merchant)."""
+    return respond(403, error_body(code, message, False), correlation)
+
+
+def not_found(correlation: str | None) -> dict[str, Any]:
+    """404: unknown, or another merchant's (the same answer: existence is not revealed)."""
+    return respond(404, error_body("not_found", "no payment with this id", False), correlation)

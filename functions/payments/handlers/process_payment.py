@@ -1,23 +1,33 @@
 """`process_payment`: records a payment once (PostgreSQL, payment API, DynamoDB log, S3 audit).
 
-Event: an API Gateway proxy event (REST API or HTTP API), `POST /payments`:
+Event: an HTTP API (payload format 2.0) event, `POST /payments` (`contract.ROUTES`), with the JWT
+authorizer's verified claims in the request context (see `payments.handlers._auth`):
     headers: Idempotency-Key: <8-128 chars>     (required; the client's idempotency key)
              X-Correlation-Id: <id>              (optional; else the API Gateway request id)
-    body:    {"amount": 1250, "currency": "EUR", "merchant_id": "m_123", "payment_source": "tok_..."}
-             (amount in minor units; payment_source is a vault token, a card number is refused)
+    body:    {"amount": 1250, "currency": "EUR", "payment_source": "tok_..."}
+             (amount in minor units; payment_source is a vault token, a card number is refused;
+             `merchant_id` may be given but must then be the caller's own: the merchant is always
+             the token's client id, never the body)
 Result: {"statusCode", "headers", "body": JSON}
     200 succeeded / 402 declined or failed: body is the payment record (the same on every replay)
+    401 no verified identity (nothing read or written, not even the idempotency table)
+    403 insufficient_scope, or merchant_mismatch (the body names another merchant; nothing written)
     400 body not a JSON object, 422 invalid fields: body.error.fields names each field
-    409 idempotency_key_reused (same key, other amount/currency/merchant) or request_in_progress
+    409 idempotency_key_reused (this merchant's key, other amount/currency) or request_in_progress
     502 payment API error, 503 a dependency timed out or is unreachable (retry with the same key)
+
+Idempotency is scoped per merchant everywhere: the Powertools record is keyed by
+[merchant_id, idempotency_key], the payment id is uuid5(merchant:key), PostgreSQL holds
+UNIQUE (merchant_id, idempotency_key), and the DynamoDB item and S3 object are keyed by that payment
+id (the S3 key also names the merchant). Two merchants using the same key make two payments; a 409
+only ever concerns the caller's own key.
 
 The handler is thin: parsing and validation (`payments.models`), the flow (`payments.service`) and
 data access (`payments.db`, `payments.stores`, `payments.payment_api`) live in their own modules.
-Validation happens before the idempotency layer, so an invalid request writes nothing anywhere.
-The Powertools idempotency layer (key: the idempotency key; payload validated over amount, currency
-and merchant) is built on first use, with the same single-attempt DynamoDB client as the rest.
-Logs carry the correlation id and only validated, non-secret fields: never the event, the payment
-source or the database secret.
+Identity and validation happen before the idempotency layer, so a refused request writes nothing.
+The Powertools idempotency layer (payload validated over amount and currency) is built on first use,
+with the same single-attempt DynamoDB client as the rest. Logs carry the correlation id and only
+validated, non-secret fields: never the event, the payment source or the database secret.
 """
 
 from __future__ import annotations
@@ -40,15 +50,23 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from payments import runtime
-from payments.contract import EnvVar
+from payments.contract import WRITE_SCOPE, EnvVar
 from payments.errors import PaymentError
-from payments.handlers import _http
-from payments.models import IDEMPOTENCY_KEY_FIELD, PaymentRequest, parse_payment_request
+from payments.handlers import _auth, _http
+from payments.models import (
+    IDEMPOTENCY_KEY_FIELD,
+    MERCHANT_ID_FIELD,
+    PaymentRequest,
+    merchant_mismatch,
+    parse_payment_request,
+)
 
 logger = Logger(service=os.getenv(EnvVar.POWERTOOLS_SERVICE_NAME) or "payments")
 metrics = Metrics(namespace=os.getenv(EnvVar.POWERTOOLS_METRICS_NAMESPACE) or "Payments")
 
 STATUS_CODES = {"succeeded": 200, "declined": 402, "failed": 402}
+# The Powertools idempotency record's key: the merchant and its key (JMESPath over `as_dict()`).
+IDEMPOTENCY_KEY_EXPRESSION = f"[{MERCHANT_ID_FIELD}, {IDEMPOTENCY_KEY_FIELD}]"
 
 
 def _on_replay(response: Any, _record: Any) -> Any:
@@ -68,8 +86,8 @@ class _Idempotency:
         if self.function is None:
             rt = runtime.get_runtime()
             config = IdempotencyConfig(
-                event_key_jmespath=IDEMPOTENCY_KEY_FIELD,
-                payload_validation_jmespath="[amount, currency, merchant_id]",
+                event_key_jmespath=IDEMPOTENCY_KEY_EXPRESSION,
+                payload_validation_jmespath="[amount, currency]",
                 raise_on_no_idempotency_key=True,
                 expires_after_seconds=rt.settings.idempotency_expiry_seconds,
                 response_hook=_on_replay,
@@ -101,19 +119,38 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     correlation = _http.correlation_id(event, context)
     logger.set_correlation_id(correlation)
 
+    caller = _auth.caller(event)
+    if caller is None:  # before anything else: no store (not even the idempotency table) is touched
+        logger.warning("request without a verified identity refused")
+        metrics.add_metric(name="PaymentUnauthenticated", unit=MetricUnit.Count, value=1)
+        return _http.unauthenticated(correlation)
+    logger.append_keys(merchant_id=caller.merchant_id)
+    if not caller.may(WRITE_SCOPE):
+        logger.warning("token without the write scope refused")
+        return _http.forbidden("insufficient_scope", f"the token lacks the {WRITE_SCOPE} scope", correlation)
+
     body, errors = _http.json_body(event)
+    if not errors and merchant_mismatch(body, caller.merchant_id):
+        logger.warning("body names another merchant: refused")
+        metrics.add_metric(name="PaymentMerchantMismatch", unit=MetricUnit.Count, value=1)
+        return _http.forbidden(
+            "merchant_mismatch", "merchant_id must be omitted or be the authenticated merchant", correlation
+        )
     request = None
     if not errors:
         settings = runtime.get_runtime().settings
         request, errors = parse_payment_request(
-            body, _http.header(event, "Idempotency-Key"), max_amount_minor=settings.max_amount_minor
+            body,
+            _http.header(event, "Idempotency-Key"),
+            merchant_id=caller.merchant_id,
+            max_amount_minor=settings.max_amount_minor,
         )
     if request is None:
         logger.info("payment request rejected", extra={"invalid_fields": [e.field for e in errors]})
         metrics.add_metric(name="PaymentRejected", unit=MetricUnit.Count, value=1)
         return _http.validation_failed(errors, correlation)
 
-    logger.append_keys(payment_id=request.payment_id, merchant_id=request.merchant_id)
+    logger.append_keys(payment_id=request.payment_id)
     config, process = _idempotency.get()
     config.register_lambda_context(context)
     deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000
@@ -126,7 +163,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             409,
             _http.error_body(
                 "idempotency_key_reused",
-                "the idempotency key was already used with a different amount, currency or merchant",
+                "this idempotency key was already used with a different amount or currency",
                 False,
             ),
             correlation,
