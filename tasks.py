@@ -107,10 +107,10 @@ def outputs(c, env=None, layer=None, json=False, local=False):
     _orchestrate(c, "outputs", env, layer=layer, as_json=json, local=local)
 
 
-@task(help={"env": ENV_HELP, "local": LOCAL_HELP})
-def migrate(c, env=None, local=False):
+@task(help={"env": ENV_HELP, "local": LOCAL_HELP, "dry_run": "list the pending migrations and the schema version; apply nothing"})
+def migrate(c, env=None, dry_run=False, local=False):
     """Apply the schema migrations: invoke the compute stack's migration function synchronously (AWS credentials)."""
-    _orchestrate(c, "migrate", env, layer="compute", local=local)
+    _orchestrate(c, "migrate", env, layer="compute", local=local, dry_run=dry_run)
 
 
 @task(

@@ -56,12 +56,19 @@ def lambda_client(region: str) -> LambdaClient:
     return boto3.client("lambda", config=config)
 
 
-def run_migration(function_arn: str, client_for: Callable[[str], LambdaClient] | None = None) -> MigrationResult:
-    """Invoke the migration function once, synchronously; raise `MigrationError` unless it succeeded."""
+def run_migration(
+    function_arn: str, client_for: Callable[[str], LambdaClient] | None = None, dry_run: bool = False
+) -> MigrationResult:
+    """Invoke the migration function once, synchronously; raise `MigrationError` unless it succeeded.
+
+    `dry_run` asks the function (`payments.handlers.migrate`, event `{"dryRun": true}`) to list the
+    pending migrations and the schema version without applying anything.
+    """
     name = function_arn.rsplit(":", 1)[-1]
     client = (client_for or lambda_client)(region_of(function_arn))
+    payload = json.dumps({"dryRun": True}).encode() if dry_run else b"{}"
     try:
-        response = client.invoke(FunctionName=function_arn, InvocationType="RequestResponse", LogType="Tail", Payload=b"{}")
+        response = client.invoke(FunctionName=function_arn, InvocationType="RequestResponse", LogType="Tail", Payload=payload)
     except Exception as error:  # noqa: BLE001 - botocore's errors (no credentials, throttled, not found) become one line
         raise MigrationError(f"could not invoke the migration function {name}: {type(error).__name__}: {error}") from None
     raw = response["Payload"].read() if hasattr(response.get("Payload"), "read") else (response.get("Payload") or b"")

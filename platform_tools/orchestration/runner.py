@@ -57,6 +57,7 @@ class RunOptions:
     local: bool = False  # file backend in .pulumi-state/
     confirm: str | None = None  # destroy: the environment name, instead of typing it
     as_json: bool = False  # outputs: one JSON document
+    dry_run: bool = False  # migrate: list the pending migrations, apply nothing
 
 
 @dataclass
@@ -201,9 +202,10 @@ class Orchestrator:
                 f"{self._progress(done)}"
             )
         self.console.rule(f"migrate · {self.env}")
-        self.console.print(f"invoking {arn} synchronously (applies pending schema migrations)", markup=False, highlight=False)
+        what = "lists the pending schema migrations, applies nothing" if self.options.dry_run else "applies pending schema migrations"
+        self.console.print(f"invoking {arn} synchronously ({what})", markup=False, highlight=False)
         try:
-            result = run_migration(arn)
+            result = run_migration(arn, dry_run=self.options.dry_run)
         except MigrationError as error:
             after = self._order[self._order.index(COMPUTE.project) + 1 :] if COMPUTE.project in self._order else ()
             raise OrchestrationError(f"{error}{self._progress(done)}; not touched after it: {', '.join(after) or 'none'}") from None

@@ -84,6 +84,8 @@ class ObservabilityConfig(LayerConfig):
     )
     consistency_differences_alarm: AlarmSettings = Field(description="ConsistencyDifferences above threshold (count)")
     reconcile_errors_alarm: AlarmSettings = Field(description="Errors of the reconcile function per period above threshold (count)")
+    # Database access (issue 15): a function met a schema older than it needs (migrations not applied).
+    schema_too_old_alarm: AlarmSettings = Field(description="SchemaTooOld per period above threshold (count)")
     # DynamoDB, one alarm per table (sum over operations).
     dynamodb_throttles_alarm: AlarmSettings = Field(description="ThrottledRequests per period above threshold (count)")
     dynamodb_system_errors_alarm: AlarmSettings = Field(description="SystemErrors per period above threshold (count)")

@@ -155,6 +155,9 @@ def test_dashboard_is_json_naming_only_resources_of_its_own_environment(plans):
             data.outputs[DataOutputs.IDEMPOTENCY_TABLE_NAME],
             *compute.outputs[ComputeOutputs.FUNCTION_NAMES].values(),
             compute.outputs[ComputeOutputs.DLQ_NAME],
+            # Reconciliation (issue 16): its function and the `service` its metrics carry.
+            compute.outputs[ComputeOutputs.RECONCILE_FUNCTION_NAME],
+            compute.outputs[ComputeOutputs.METRICS_SERVICE],
             *(network.outputs[NetworkOutputs.NAT_GATEWAY_IDS] or []),
             *(network.outputs[NetworkOutputs.NAT_INSTANCE_GROUP_NAMES] or []),
         }

@@ -33,6 +33,9 @@ def test_the_reconciliation_alarms_watch_the_functions_metrics():
     assert (metric.metric_name, metric.stat, differences.threshold, differences.comparison) == (
         "ConsistencyDifferences", "Sum", 0, "GreaterThanThreshold"
     )
+    schema = defs["schema-too-old"]
+    (metric,) = schema.metrics
+    assert (metric.namespace, metric.metric_name, dict(metric.dimensions), schema.threshold) == (P, "SchemaTooOld", {"service": "payments"}, 0)
     errors = defs["reconcile-errors"]
     (metric,) = errors.metrics
     assert (metric.namespace, metric.metric_name, dict(metric.dimensions)) == ("AWS/Lambda", "Errors", {"FunctionName": f"{P}-reconcile"})
@@ -52,7 +55,7 @@ def test_every_environment_alarms_on_reconciliation_as_its_exports_say(env_plan)
     for alarm in alarms:
         by_metric.setdefault(alarm.inputs.get("metricName"), []).append(alarm)
     series = {METRIC_SERVICE_DIMENSION: compute[ComputeOutputs.METRICS_SERVICE]}
-    for metric in (Metric.OLDEST_PENDING_AGE_SECONDS, Metric.CONSISTENCY_DIFFERENCES):
+    for metric in (Metric.OLDEST_PENDING_AGE_SECONDS, Metric.CONSISTENCY_DIFFERENCES, Metric.SCHEMA_TOO_OLD):
         (alarm,) = by_metric[metric.value]
         assert alarm.inputs["namespace"] == compute[ComputeOutputs.METRICS_NAMESPACE], alarm.urn
         assert alarm.inputs["dimensions"] == series, alarm.urn
@@ -64,3 +67,18 @@ def test_every_environment_alarms_on_reconciliation_as_its_exports_say(env_plan)
     (dlq,) = by_metric["ApproximateNumberOfMessagesVisible"]
     assert dlq.inputs["dimensions"] == {"QueueName": compute[ComputeOutputs.DLQ_NAME]}, dlq.urn
     assert compute[ComputeOutputs.DLQ_NAME].endswith("-reconcile-dlq")
+
+
+def test_the_dashboard_shows_what_reconciliation_finds():
+    import json
+
+    from shared.components.observability.dashboard_body import dashboard_body
+
+    widgets = json.loads(dashboard_body(reconciling(), "us-east-1", "payments"))["widgets"]
+    lines = [line for w in widgets if w["type"] == "metric" for line in w["properties"]["metrics"]]
+    assert [P, "OldestPendingAgeSeconds", "service", "payments", {"label": "OldestPendingAgeSeconds"}] in lines
+    assert [P, "ConsistencyDifferences", "service", "payments", {"label": "ConsistencyDifferences"}] in lines
+    assert ["AWS/Lambda", "Errors", "FunctionName", f"{P}-reconcile", {"label": "errors"}] in lines
+    # Without a reconcile function (an older compute stack) the section is left out.
+    plain = json.loads(dashboard_body(watched(), "us-east-1", "payments"))["widgets"]
+    assert not any("Reconciliation" in (w["properties"].get("markdown") or "") for w in plain if w["type"] == "text")

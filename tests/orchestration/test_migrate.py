@@ -34,6 +34,14 @@ def test_migrate_invokes_the_compute_stacks_migration_function_once_synchronousl
     assert fake.mutating() == []
 
 
+def test_a_dry_run_asks_the_function_to_list_only(fake, monkeypatch):
+    quiet(monkeypatch)
+    fake.reset({"prod": PROJECTS})
+    tasks.migrate.body(Context(), env="prod", dry_run=True)
+    (call,) = fake.lambda_calls
+    assert json.loads(call["Payload"]) == {"dryRun": True}
+
+
 def test_a_failing_migration_fails_the_task_with_the_functions_error_and_log_tail(fake, monkeypatch):
     quiet(monkeypatch)
     fake.reset({"staging": PROJECTS})

@@ -15,7 +15,8 @@ Missing data, deliberately per kind:
 - `breaching` for the reconcile function's OldestPendingAgeSeconds: it is published on every run,
   so a period without it means reconciliation is not running and nothing finishes stuck payments
   (the alarm period must therefore cover the reconcile interval; checked here).
-- `notBreaching` for ConsistencyDifferences (published once a day) and the reconcile function's Errors.
+- `notBreaching` for ConsistencyDifferences (published once a day), SchemaTooOld (published only
+  when it happens) and the reconcile function's Errors.
 - `missing` for Aurora CPU and connections: an instance that stops reporting is already paged by
   its FreeableMemory alarm; these keep their last state instead of paging three times.
 """
@@ -250,6 +251,14 @@ def _reconciliation(b: _Builder, config: ObservabilityConfig, watched: WatchedRe
         "reconcile-consistency-differences",
         "The daily check found PostgreSQL, DynamoDB and S3 disagreeing (payment ids in the reconcile function's log)",
         [MetricStat(watched.metrics_namespace, Metric.CONSISTENCY_DIFFERENCES.value, custom, "Sum")],
+        "GreaterThanThreshold",
+        "notBreaching",
+    )
+    b.add(
+        config.schema_too_old_alarm,
+        "schema-too-old",
+        "A function met a database schema older than it needs: the migrations did not run (invoke migrate)",
+        [MetricStat(watched.metrics_namespace, Metric.SCHEMA_TOO_OLD.value, custom, "Sum")],
         "GreaterThanThreshold",
         "notBreaching",
     )

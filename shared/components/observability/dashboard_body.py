@@ -12,6 +12,8 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from payments.contract import METRIC_SERVICE_DIMENSION, Metric
+
 from shared.components.observability.watched import WatchedResources
 
 GRID_WIDTH = 24  # CloudWatch dashboards are 24 columns wide
@@ -81,6 +83,29 @@ def _dynamodb_and_queue(w: WatchedResources, region: str) -> list[Widget]:
     ]
 
 
+def _reconciliation(w: WatchedResources, region: str) -> list[Widget]:
+    """Issue 16: what reconciliation finds and finishes, from the reconcile function's own metrics."""
+    if not w.reconcile_function_name:
+        return []
+    series = {METRIC_SERVICE_DIMENSION: w.metrics_service}
+
+    def custom(metric: Metric) -> list[list[Any]]:
+        return [_line(w.metrics_namespace, metric.value, series, metric.value)]
+
+    return [
+        _text(f"## Reconciliation: {w.reconcile_function_name} every {w.reconcile_interval_minutes} min, daily consistency check"),
+        _metric_widget("Oldest pending payment (s)", region, "Maximum", custom(Metric.OLDEST_PENDING_AGE_SECONDS)),
+        _metric_widget(
+            "Payments reconciled / failed / still pending",
+            region,
+            "Sum",
+            custom(Metric.PAYMENTS_RECONCILED) + custom(Metric.PAYMENTS_FAILED_BY_RECONCILIATION) + custom(Metric.PAYMENTS_STILL_PENDING),
+        ),
+        _metric_widget("Consistency differences", region, "Sum", custom(Metric.CONSISTENCY_DIFFERENCES)),
+        _metric_widget("Reconcile errors", region, "Sum", [_line("AWS/Lambda", "Errors", {"FunctionName": w.reconcile_function_name}, "errors")]),
+    ]
+
+
 def _aurora(w: WatchedResources, region: str) -> list[Widget]:
     def lines(metric: str) -> list[list[Any]]:
         return [_line("AWS/RDS", metric, {"DBInstanceIdentifier": i}, i) for i in w.instance_identifiers]
@@ -133,6 +158,6 @@ def layout(widgets: Iterable[Widget]) -> list[Widget]:
 def dashboard_body(watched: WatchedResources, region: str, title: str) -> str:
     """The `dashboard_body` JSON of the payment-path dashboard."""
     widgets = [_text(f"# {title}")]
-    for section in (_lambda, _dynamodb_and_queue, _aurora, _nat):
+    for section in (_lambda, _dynamodb_and_queue, _reconciliation, _aurora, _nat):
         widgets += section(watched, region)
     return json.dumps({"widgets": layout(widgets)}, sort_keys=True)
