@@ -50,7 +50,10 @@ def resource_class(type_):
     package, module, name = type_.split(":")
     module = module.split("/")[0]
     module = {"lambda": "lambda_"}.get(module, module)
-    return getattr(importlib.import_module("pulumi_aws." + module), name)
+    try:
+        return getattr(importlib.import_module(f"pulumi_{package}." + module), name)
+    except (ImportError, AttributeError):
+        raise TypeError(f"no SDK class for {type_}") from None  # counted as a fallback below
 
 def snake(key):
     return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
