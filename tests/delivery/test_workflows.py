@@ -159,6 +159,13 @@ def test_prod_requires_its_environment_and_comes_after_staging_after_dev():
         assert "--skip-preview" not in script
 
 
+def test_pull_request_jobs_with_aws_access_never_run_for_forks():
+    for path in (WORKFLOWS_DIR / "pull-request.yml", WORKFLOWS_DIR / "preview-environment.yml"):
+        for name, job in jobs(path).items():
+            if uses(job, AWS_CREDENTIALS):
+                assert "github.event.pull_request.head.repo.full_name == github.repository" in job["if"], f"{path.name}:{name}"
+
+
 def test_drift_runs_on_a_schedule_per_environment_with_read_only_environments():
     drift = load(WORKFLOWS_DIR / "drift.yml")
     assert drift["on"]["schedule"]
