@@ -7,7 +7,6 @@ offline, so secrets get a placeholder.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,16 +25,6 @@ class StackConfig:
     values: dict[str, str]
     secret_keys: tuple[str, ...]
     stack_file: Path
-
-
-def _as_cli_string(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    return json.dumps(value)
 
 
 def _qualify(project: str, key: str) -> str:
@@ -58,9 +47,9 @@ def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
     for key, declaration in (project_file.get("config") or {}).items():
         full_key = _qualify(project, key)
         if isinstance(declaration, dict) and ("default" in declaration or "value" in declaration):
-            values[full_key] = _as_cli_string(declaration.get("value", declaration.get("default")))
+            values[full_key] = as_cli_string(declaration.get("value", declaration.get("default")))
         elif not isinstance(declaration, dict):
-            values[full_key] = _as_cli_string(declaration)
+            values[full_key] = as_cli_string(declaration)
 
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.exists():
@@ -73,7 +62,7 @@ def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
             values[full_key] = SECRET_PLACEHOLDER
             secret_keys.append(full_key)
         else:
-            values[full_key] = _as_cli_string(value)
+            values[full_key] = as_cli_string(value)
     return StackConfig(project, stack, values, tuple(secret_keys), stack_file)
 
 
