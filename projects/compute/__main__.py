@@ -16,7 +16,7 @@ from shared.components.compute.cognito import MerchantAuth, MerchantAuthArgs, Me
 from shared.components.compute.migration import MigrationFunction, MigrationFunctionArgs
 from shared.components.compute.payment_functions import FunctionNames, PaymentFunctions, PaymentFunctionsArgs
 from shared.components.compute.reconciliation import Reconciliation, ReconciliationArgs, ReconciliationNames
-from shared.components.compute.settings import DataEndpoints, FunctionSettings, ReconcileSettings
+from shared.components.compute.settings import DataEndpoints, FunctionDeployment, FunctionSettings, ReconcileSettings
 from shared.config import load_layer_config
 from shared.config.compute import ComputeConfig
 from shared.contracts import COMPUTE, DATA, NETWORK, ComputeOutputs, DataOutputs, NetworkOutputs
@@ -80,26 +80,27 @@ data = DataEndpoints(
     audit_bucket_name=upstream.require(DATA.project, DataOutputs.AUDIT_BUCKET_NAME),
     audit_bucket_arn=upstream.require(DATA.project, DataOutputs.AUDIT_BUCKET_ARN),
 )
-subnet_ids = upstream.require(NETWORK.project, NetworkOutputs.PRIVATE_SUBNET_IDS)
-security_group_ids = upstream.require(NETWORK.project, NetworkOutputs.APP_SECURITY_GROUP_ID).apply(lambda sg: [sg])
+deployment = FunctionDeployment(
+    region=environment.region,
+    account_id=identity.account_id,
+    code=code,
+    settings=settings,
+    data=data,
+    subnet_ids=upstream.require(NETWORK.project, NetworkOutputs.PRIVATE_SUBNET_IDS),
+    security_group_ids=upstream.require(NETWORK.project, NetworkOutputs.APP_SECURITY_GROUP_ID).apply(lambda sg: [sg]),
+    log_retention_days=config.log_retention_days,
+)
 components = pulumi.ResourceOptions(providers=[provider])
 
 functions = PaymentFunctions(
     namer.prefix,  # logical names carry the environment suffix, like the physical ones
     PaymentFunctionsArgs(
         functions=FUNCTIONS,
+        deployment=deployment,
         names=names,
-        region=environment.region,
-        account_id=identity.account_id,
-        code=code,
-        settings=settings,
-        data=data,
-        subnet_ids=subnet_ids,
-        security_group_ids=security_group_ids,
         memory_mb=config.lambda_memory_mb,
         timeout_seconds=config.lambda_timeout_seconds,
         reserved_concurrency=config.lambda_reserved_concurrency,
-        log_retention_days=config.log_retention_days,
     ),
     opts=components,
 )
@@ -108,15 +109,9 @@ migration = MigrationFunction(
     namer.name("migration"),
     MigrationFunctionArgs(
         names=function_names(MIGRATE.name),
-        account_id=identity.account_id,
-        code=code,
-        settings=settings,
-        data=data,
-        subnet_ids=subnet_ids,
-        security_group_ids=security_group_ids,
+        deployment=deployment,
         memory_mb=config.migration_memory_mb,
         timeout_seconds=config.migration_timeout_seconds,
-        log_retention_days=config.log_retention_days,
     ),
     opts=components,
 )
@@ -125,11 +120,7 @@ reconciliation = Reconciliation(
     namer.name("reconciliation"),
     ReconciliationArgs(
         names=reconciliation_names,
-        region=environment.region,
-        account_id=identity.account_id,
-        code=code,
-        settings=settings,
-        data=data,
+        deployment=deployment,
         reconcile=ReconcileSettings(
             pending_threshold_seconds=config.pending_threshold_seconds,
             batch_size=config.reconcile_batch_size,
@@ -137,11 +128,8 @@ reconciliation = Reconciliation(
         ),
         interval_minutes=config.reconcile_interval_minutes,
         consistency_check_time=config.consistency_check_time,
-        subnet_ids=subnet_ids,
-        security_group_ids=security_group_ids,
         memory_mb=config.reconcile_memory_mb,
         timeout_seconds=config.reconcile_timeout_seconds,
-        log_retention_days=config.log_retention_days,
         async_max_retry_attempts=config.async_max_retry_attempts,
         async_max_event_age_seconds=config.async_max_event_age_seconds,
     ),

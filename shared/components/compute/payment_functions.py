@@ -10,8 +10,7 @@ import pulumi
 from payments.contract import DATABASE_USERS, FunctionSpec
 from shared.components.compute.payment_function import FunctionNames, PaymentFunction, PaymentFunctionArgs
 from shared.components.compute.policies import access_of
-from shared.components.compute.settings import DataEndpoints, FunctionSettings, database_user_environment, function_environment
-from shared.function_code import FunctionCode
+from shared.components.compute.settings import DataEndpoints, FunctionDeployment, database_user_environment, function_environment
 
 __all__ = ["FunctionNames", "PaymentFunctions", "PaymentFunctionsArgs", "database_targets"]
 
@@ -19,18 +18,11 @@ __all__ = ["FunctionNames", "PaymentFunctions", "PaymentFunctionsArgs", "databas
 @dataclass(frozen=True)
 class PaymentFunctionsArgs:
     functions: tuple[FunctionSpec, ...]
+    deployment: FunctionDeployment  # what every function of the environment shares
     names: Mapping[str, FunctionNames]  # keyed by FunctionSpec.name
-    region: str
-    account_id: pulumi.Input[str]
-    code: FunctionCode
-    settings: FunctionSettings
-    data: DataEndpoints
-    subnet_ids: pulumi.Input[list[str]]
-    security_group_ids: pulumi.Input[list[str]]
     memory_mb: int
     timeout_seconds: int
     reserved_concurrency: int
-    log_retention_days: int
 
 
 def database_targets(function: str, region: str, account_id: pulumi.Input[str], data: DataEndpoints) -> dict[str, pulumi.Input[str]]:
@@ -60,8 +52,8 @@ class PaymentFunctions(pulumi.ComponentResource):
     def __init__(self, name: str, args: PaymentFunctionsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("payments:compute:PaymentFunctions", name, None, opts)
 
-        environment = function_environment(args.settings, args.data)
-        data = args.data
+        environment = function_environment(args.deployment.settings, args.deployment.data)
+        data = args.deployment.data
         self.functions = {}
         for spec in args.functions:
             self.functions[spec.name] = PaymentFunction(
@@ -69,22 +61,22 @@ class PaymentFunctions(pulumi.ComponentResource):
                 PaymentFunctionArgs(
                     spec=spec,
                     names=args.names[spec.name],
-                    account_id=args.account_id,
+                    account_id=args.deployment.account_id,
                     access=access_of(spec.name),
                     policy_targets={
                         "transactions_table_arn": data.transactions_table_arn,
                         "idempotency_table_arn": data.idempotency_table_arn,
                         "audit_bucket_arn": data.audit_bucket_arn,
-                        **database_targets(spec.name, args.region, args.account_id, data),
+                        **database_targets(spec.name, args.deployment.region, args.deployment.account_id, data),
                     },
                     kms_key_arn=data.kms_key_arn,
-                    code=args.code,
+                    code=args.deployment.code,
                     memory_mb=args.memory_mb,
                     timeout_seconds=args.timeout_seconds,
                     reserved_concurrency=args.reserved_concurrency,
-                    log_retention_days=args.log_retention_days,
-                    subnet_ids=args.subnet_ids,
-                    security_group_ids=args.security_group_ids,
+                    log_retention_days=args.deployment.log_retention_days,
+                    subnet_ids=args.deployment.subnet_ids,
+                    security_group_ids=args.deployment.security_group_ids,
                     environment_variables={**environment, **database_user_environment(DATABASE_USERS[spec.name].name)},
                 ),
                 opts=pulumi.ResourceOptions(parent=self),

@@ -21,14 +21,12 @@ from shared.components.compute.payment_functions import database_targets
 from shared.components.compute.policies import access_of, schedule_group_arn, scheduler_policy, scheduler_trust_policy
 from shared.components.compute.schedules import SCHEDULE_TIMEZONE, daily_cron, job_input, rate_expression, retry_policy
 from shared.components.compute.settings import (
-    DataEndpoints,
-    FunctionSettings,
+    FunctionDeployment,
     ReconcileSettings,
     database_user_environment,
     function_environment,
     reconcile_environment,
 )
-from shared.function_code import FunctionCode
 from shared.tagging import name_tag
 
 # The longest SQS allows: failed events stay available for investigation and redrive.
@@ -53,19 +51,12 @@ class ReconciliationNames:
 @dataclass(frozen=True)
 class ReconciliationArgs:
     names: ReconciliationNames
-    region: str
-    account_id: pulumi.Input[str]
-    code: FunctionCode
-    settings: FunctionSettings
-    data: DataEndpoints
+    deployment: FunctionDeployment  # what every function of the environment shares
     reconcile: ReconcileSettings
     interval_minutes: int
     consistency_check_time: str  # HH:MM, UTC
-    subnet_ids: pulumi.Input[list[str]]
-    security_group_ids: pulumi.Input[list[str]]
     memory_mb: int
     timeout_seconds: int
-    log_retention_days: int
     async_max_retry_attempts: int
     async_max_event_age_seconds: int
 
@@ -90,7 +81,7 @@ class Reconciliation(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ReconciliationArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("payments:compute:Reconciliation", name, None, opts)
-        names, data = args.names, args.data
+        names, data = args.names, args.deployment.data
         child = pulumi.ResourceOptions(parent=self)
 
         queue = aws.sqs.Queue(
@@ -107,24 +98,24 @@ class Reconciliation(pulumi.ComponentResource):
             PaymentFunctionArgs(
                 spec=RECONCILE,
                 names=names.function,
-                account_id=args.account_id,
+                account_id=args.deployment.account_id,
                 access=access_of(RECONCILE.name),
                 policy_targets={
                     "transactions_table_arn": data.transactions_table_arn,
                     "audit_bucket_arn": data.audit_bucket_arn,
                     "dead_letter_queue_arn": queue.arn,
-                    **database_targets(RECONCILE.name, args.region, args.account_id, data),
+                    **database_targets(RECONCILE.name, args.deployment.region, args.deployment.account_id, data),
                 },
                 kms_key_arn=data.kms_key_arn,
-                code=args.code,
+                code=args.deployment.code,
                 memory_mb=args.memory_mb,
                 timeout_seconds=args.timeout_seconds,
                 reserved_concurrency=RECONCILE_CONCURRENCY,
-                log_retention_days=args.log_retention_days,
-                subnet_ids=args.subnet_ids,
-                security_group_ids=args.security_group_ids,
+                log_retention_days=args.deployment.log_retention_days,
+                subnet_ids=args.deployment.subnet_ids,
+                security_group_ids=args.deployment.security_group_ids,
                 environment_variables={
-                    **function_environment(args.settings, data),
+                    **function_environment(args.deployment.settings, data),
                     **database_user_environment(user),
                     **reconcile_environment(args.reconcile),
                 },
@@ -144,14 +135,14 @@ class Reconciliation(pulumi.ComponentResource):
         group = aws.scheduler.ScheduleGroup(
             f"{name}-schedules", name=names.schedule_group, tags=name_tag(names.schedule_group), opts=child
         )
-        group_arn = pulumi.Output.from_input(args.account_id).apply(
-            lambda account: schedule_group_arn(args.region, account, names.schedule_group)
+        group_arn = pulumi.Output.from_input(args.deployment.account_id).apply(
+            lambda account: schedule_group_arn(args.deployment.region, account, names.schedule_group)
         )
         role = aws.iam.Role(
             f"{name}-scheduler-role",
             name=names.scheduler_role,
             description="Assumed by EventBridge Scheduler for this environment's reconciliation schedules only",
-            assume_role_policy=pulumi.Output.all(args.account_id, group_arn).apply(
+            assume_role_policy=pulumi.Output.all(args.deployment.account_id, group_arn).apply(
                 lambda values: json.dumps(scheduler_trust_policy(values[0], values[1]))
             ),
             tags=name_tag(names.scheduler_role),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pulumi
 
 from payments.contract import EnvVar
+from shared.function_code import FunctionCode
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,21 @@ class FunctionSettings:
     log_level: str
     powertools_service: str
     metrics_namespace: str
+
+
+@dataclass(frozen=True)
+class FunctionDeployment:
+    """What every function of one environment is deployed with: the account, the package, the settings
+    and endpoints it is told, the private subnets and security groups it runs in, its logs' retention."""
+
+    region: str
+    account_id: pulumi.Input[str]
+    code: FunctionCode
+    settings: FunctionSettings
+    data: DataEndpoints
+    subnet_ids: pulumi.Input[list[str]]
+    security_group_ids: pulumi.Input[list[str]]
+    log_retention_days: int
 
 
 def function_environment(settings: FunctionSettings, data: DataEndpoints) -> dict[str, pulumi.Input[str]]:
