@@ -66,6 +66,12 @@ class StubPaymentApi:
                 status, payload = stub._handle(self.headers.get("Idempotency-Key"), body)
                 if status is None:
                     return
+                self._reply(status, payload)
+
+            def do_GET(self) -> None:  # noqa: N802
+                self._reply(*stub._lookup(self.headers.get("Idempotency-Key")))
+
+            def _reply(self, status: int, payload: Any) -> None:
                 raw = json.dumps(payload).encode()
                 try:
                     self.send_response(status)
@@ -75,18 +81,6 @@ class StubPaymentApi:
                     self.wfile.write(raw)
                 except OSError:
                     pass  # the client gave up (timeout)
-
-            def do_GET(self) -> None:  # noqa: N802
-                status, payload = stub._lookup(self.headers.get("Idempotency-Key"))
-                raw = json.dumps(payload).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(raw)))
-                    self.end_headers()
-                    self.wfile.write(raw)
-                except OSError:
-                    pass
 
             def log_message(self, *args: Any) -> None:
                 pass
