@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from pulumi.runtime import config as runtime_config
 
+from config_edits import problems
 from payments.contract import ROUTES
 from platform_tools.plan.stackconfig import load_stack_config
 from shared.components.compute.api import (
@@ -17,27 +17,12 @@ from shared.components.compute.api import (
     statement_id,
 )
 from shared.components.compute.cognito import issuer_of, token_url
-from shared.config import ConfigError, load_layer_config
 from shared.config.compute import ComputeConfig
 from shared.config.loader import _decode
 from shared.contracts import ComputeOutputs, DataOutputs
 from shared.paths import project_dir
 
 
-
-def problems(project: str, stack: str, **changes) -> dict[str, str]:
-    """Problems (key -> rendered line) after changing keys of the real stack file; None removes a key."""
-    values = dict(load_stack_config(project_dir(project), stack).values)
-    for key, value in changes.items():
-        full_key = key.replace("__", ":")
-        if value is None:
-            values.pop(full_key, None)
-        else:
-            values[full_key] = value if isinstance(value, str) else json.dumps(value)
-    runtime_config.set_all_config(values, [])
-    with pytest.raises(ConfigError) as caught:
-        load_layer_config(ComputeConfig, project, stack)
-    return {p.key: p.render() for p in caught.value.problems}
 
 API = "aws:apigatewayv2/api:Api"
 AUTHORIZER = "aws:apigatewayv2/authorizer:Authorizer"
