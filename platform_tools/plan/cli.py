@@ -25,8 +25,11 @@ EPHEMERAL_HOWTO = "README.md, Configuration: `invoke env create --name NAME --fr
 
 class UnknownEnvironment(PlanError):
     def __init__(self, message: str):
-        self.project, self.stack = "", ""
+        self.project, self.stack, self.detail = "", "", message
         Exception.__init__(self, message)
+
+    def __reduce__(self):
+        return (type(self), (self.detail,))
 
 
 def environments_for(env: str) -> tuple[str, ...]:

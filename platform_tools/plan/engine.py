@@ -45,7 +45,13 @@ class PlanError(Exception):
     def __init__(self, project: str, stack: str, message: str):
         self.project = project
         self.stack = stack
+        self.detail = message
         super().__init__(f"[{project}/{stack}] {message}")
+
+    def __reduce__(self):
+        # Rebuilt from its own fields when it crosses from a worker process (`--env all`), where
+        # the default (the formatted text as the only argument) would not fit __init__.
+        return (type(self), (self.project, self.stack, self.detail))
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import re
 import shutil
 from pathlib import Path
@@ -102,6 +103,18 @@ def test_a_program_that_raises_is_reported_by_layer(tmp_path):
 def test_a_missing_stack_file_is_reported(tmp_path):
     with pytest.raises(PlanError, match="Pulumi.qa.yaml is missing"):
         run_layer("network", "qa")
+
+
+def test_plan_errors_survive_the_trip_from_a_worker_process():
+    """`--env all` renders in worker processes, which send a failure back pickled: it must arrive
+    as the same one-line error, not as a broken pool and a traceback."""
+    from platform_tools.plan.cli import UnknownEnvironment
+
+    error = pickle.loads(pickle.dumps(PlanError("data", "dev", "the program raised ModuleNotFoundError: x")))
+    assert type(error) is PlanError and (error.project, error.stack) == ("data", "dev")
+    assert str(error) == "[data/dev] the program raised ModuleNotFoundError: x"
+    unknown = pickle.loads(pickle.dumps(UnknownEnvironment("no environment 'qa': the environments are dev")))
+    assert type(unknown) is UnknownEnvironment and str(unknown) == "no environment 'qa': the environments are dev"
 
 
 def test_a_required_upstream_output_that_is_not_exported_stops_the_plan():
