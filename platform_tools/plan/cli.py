@@ -118,6 +118,12 @@ def run_plan(
         plans = render_environments(require_environments(env), jobs, progress if progress.enabled else None)
     finally:
         progress.done()
+    report_plans(plans, env, json_path, details, console)
+    return plans
+
+
+def report_plans(plans: list[EnvironmentPlan], env: str, json_path: str | None, details: bool, console: Console) -> None:
+    """What `invoke plan` prints and writes for plans already rendered."""
     print_plan(console, plans, details=details)
     if env == "all":
         from platform_tools.plan.matrix import print_matrix
@@ -126,7 +132,6 @@ def run_plan(
     if json_path:
         Path(json_path).write_text(json.dumps(plan_document(plans, env), indent=2, sort_keys=False) + "\n")
         console.print(f"wrote {json_path}", markup=False, soft_wrap=True)  # a path people copy: never wrapped
-    return plans
 
 
-__all__ = ["PlanError", "environments_for", "plan_document", "render_environments", "run_plan"]
+__all__ = ["PlanError", "environments_for", "plan_document", "render_environments", "report_plans", "run_plan"]

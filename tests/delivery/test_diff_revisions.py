@@ -42,8 +42,21 @@ def scratch(tmp_path_factory) -> Path:
     return repo
 
 
-def test_one_stack_value_shows_exactly_that_input_on_exactly_the_affected_resources(scratch):
-    result = compute_diff("staging", "HEAD~1", scratch)
+@pytest.fixture(scope="module")
+def memory_change(scratch):
+    """The working tree against the commit before the memory change (two plans, in subprocesses)."""
+    return compute_diff("staging", "HEAD~1", scratch)
+
+
+@pytest.fixture(scope="module")
+def no_change(scratch):
+    """The working tree against its own commit."""
+    return compute_diff("staging", "HEAD", scratch)
+
+
+@pytest.mark.heavy(cpu_seconds=5)
+def test_one_stack_value_shows_exactly_that_input_on_exactly_the_affected_resources(scratch, memory_change):
+    result = memory_change
     (staging,) = result.environments
     assert staging.environment == "staging"
     changed = [(layer.project, r) for layer in staging.layers for r in layer.resources]
@@ -58,8 +71,9 @@ def test_one_stack_value_shows_exactly_that_input_on_exactly_the_affected_resour
     assert "payments-diff-" not in _git(scratch, "worktree", "list")  # the temporary worktree is gone
 
 
-def test_an_unchanged_tree_shows_nothing(scratch):
-    result = compute_diff("staging", "HEAD", scratch)
+@pytest.mark.heavy(cpu_seconds=5)
+def test_an_unchanged_tree_shows_nothing(no_change):
+    result = no_change
     assert not result.changed
     assert all(not layer.resources for layer in result.environments[0].layers)
 
@@ -69,20 +83,26 @@ def test_an_unknown_revision_is_a_readable_error(scratch):
         compute_diff("staging", "no-such-branch", scratch)
 
 
-def test_the_task_exits_non_zero_only_when_asked_to_gate_on_changes(tmp_path, capsys):
-    # The repository itself against its own HEAD: uncommitted edits may differ, so compare JSON to the flag.
-    target = tmp_path / "diff.json"
-    try:
-        tasks.diff.body(Context(), env="dev", base="HEAD", json=str(target), summary=None, fail_on_change=True)
-        gated = False
-    except Exit as exit_:
-        assert exit_.code == 2
-        gated = True
+@pytest.mark.heavy(cpu_seconds=10)  # both diffs, when it runs first
+def test_the_task_exits_non_zero_only_when_asked_to_gate_on_changes(tmp_path, monkeypatch, memory_change, no_change):
+    # The task around the diffs computed above (the scratch repository, one with a change and one
+    # without); any other base goes to the real computation, in this repository.
     import json
 
+    import platform_tools.diff.cli as diff_cli
+
+    computed = {"HEAD~1": memory_change, "HEAD": no_change}
+    real = diff_cli.compute_diff
+    monkeypatch.setattr(diff_cli, "compute_diff", lambda env, base, *rest: computed[base] if base in computed else real(env, base, *rest))
+    target = tmp_path / "diff.json"
+    with pytest.raises(Exit) as gated:
+        tasks.diff.body(Context(), env="staging", base="HEAD~1", json=str(target), summary=None, fail_on_change=True)
+    assert gated.value.code == 2 and gated.value.message == "changes found (--fail-on-change)"
     document = json.loads(target.read_text())
-    assert document["changed"] is gated
-    assert [e["environment"] for e in document["environments"]] == ["dev"]
+    assert document["changed"] is True and [e["environment"] for e in document["environments"]] == ["staging"]
+    tasks.diff.body(Context(), env="staging", base="HEAD~1", json=str(target), summary=None, fail_on_change=False)
+    tasks.diff.body(Context(), env="staging", base="HEAD", json=str(target), summary=None, fail_on_change=True)
+    assert json.loads(target.read_text())["changed"] is False
     with pytest.raises(Exit) as caught:
         tasks.diff.body(Context(), env="dev", base="no-such-ref", json=None, summary=None, fail_on_change=False)
     assert caught.value.code == 1 and str(caught.value.message).startswith("diff failed: --base 'no-such-ref'")

@@ -8,31 +8,39 @@ import os
 import subprocess
 import sysconfig
 
+import pytest
+
+from platform_tools.plan.cli import STANDARD_ENVIRONMENTS, report_plans
 from platform_tools.plan.progress import Progress
+from platform_tools.text import make_console
 from shared.paths import REPO_ROOT
 
 INVOKE = os.path.join(sysconfig.get_path("scripts"), "invoke")
 
 
-def _plan(seed: str, json_path: str, *extra: str) -> tuple[str, str, bytes]:
-    env = {**os.environ, "PYTHONHASHSEED": seed, "COLUMNS": "120"}
-    result = subprocess.run(
-        [INVOKE, "plan", "--env", "all", "--json", json_path, *extra],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300, check=True,
-    )  # fmt: skip
-    with open(json_path, "rb") as handle:
-        return result.stdout, result.stderr, handle.read()
-
-
-def test_plan_text_and_json_are_identical_across_processes_seeds_and_worker_processes(tmp_path):
+@pytest.mark.heavy(cpu_seconds=4)
+def test_plan_text_and_json_are_identical_across_processes_seeds_and_worker_processes(tmp_path, plans):
+    """`invoke plan --env all` in a new process (one worker process per environment, a fixed hash
+    seed) against the plans this test process rendered one after another (its own random seed),
+    printed and written the way the task does."""
     path = str(tmp_path / "plan.json")
-    parallel_text, parallel_err, parallel_json = _plan("1", path)  # one worker process per environment
-    serial_text, _, serial_json = _plan("2024", path, "--jobs", "1")  # all three in this process
+    seed = "2024" if os.environ.get("PYTHONHASHSEED") != "2024" else "7"
+    result = subprocess.run(
+        [INVOKE, "plan", "--env", "all", "--json", path],
+        cwd=REPO_ROOT, env={**os.environ, "PYTHONHASHSEED": seed, "COLUMNS": "120"},
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    with open(path, "rb") as handle:
+        parallel_json = handle.read()
+    text = io.StringIO()
+    report_plans([plans[env] for env in STANDARD_ENVIRONMENTS], "all", path, True, make_console(text, width=120))
+    with open(path, "rb") as handle:
+        serial_json = handle.read()
     assert parallel_json == serial_json
-    assert parallel_text == serial_text
-    assert parallel_text.index("network / dev") < parallel_text.index("network / staging") < parallel_text.index("network / prod")
-    assert parallel_text.count("\n") > 300  # the tables, not just an error line
-    assert parallel_err == ""  # no progress line when stderr is not a terminal
+    assert result.stdout == text.getvalue()
+    assert result.stdout.index("network / dev") < result.stdout.index("network / staging") < result.stdout.index("network / prod")
+    assert result.stdout.count("\n") > 300  # the tables, not just an error line
+    assert result.stderr == ""  # no progress line when stderr is not a terminal
 
 
 class _Terminal(io.StringIO):
