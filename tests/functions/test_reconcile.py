@@ -180,6 +180,7 @@ def test_time_running_out_stops_the_run_and_leaves_the_rest_claimed(app):
     assert sum(app.stub.lookups[payment_id_for(MERCHANT_A, k)] for k in keys) == 0
 
 
+@pytest.mark.heavy(cpu_seconds=4)
 def test_two_runs_at_once_finish_each_payment_once(app):
     """Two runs, each its own execution environment (own PostgreSQL connection), claiming at the
     same moment; the first lookups hold until both have claimed, so their work overlaps."""

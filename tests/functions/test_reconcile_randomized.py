@@ -15,6 +15,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 
+import pytest
 from payments_testkit import STEPS, SimulatedCrash
 
 SEED = int(os.environ.get("PAYMENTS_RANDOM_SEED", "161616"))
@@ -38,6 +39,7 @@ def totals(records) -> dict[str, tuple[int, int]]:
     return {currency: tuple(value) for currency, value in sorted(sums.items())}
 
 
+@pytest.mark.heavy(cpu_seconds=12)
 def test_randomized_run_without_client_retries_then_reconciliation(app, capsys):
     from payments.consistency import ConsistencyCheck
     from payments.handlers.process_payment import logger
