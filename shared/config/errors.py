@@ -28,7 +28,10 @@ class ConfigError(pulumi.RunError):
     def __init__(self, source: str, problems: list[ConfigProblem]):
         self.source = source
         self.problems = list(problems)
-        lines = [f"invalid configuration in {source} ({len(self.problems)} problem(s)):"]
+        if len(self.problems) == 1:  # one problem, one line
+            super().__init__(f"invalid configuration in {source}: {self.problems[0].render()}")
+            return
+        lines = [f"invalid configuration in {source} ({len(self.problems)} problems):"]
         lines += [f"  - {p.render()}" for p in self.problems]
         super().__init__("\n".join(lines))
 

@@ -151,7 +151,7 @@ def test_all_problems_are_reported_at_once_with_the_stack_file():
         }
         load("data", "prod", values)
     message = str(caught.value)
-    assert message.startswith("invalid configuration in projects/data/Pulumi.prod.yaml (4 problem(s))")
+    assert message.startswith("invalid configuration in projects/data/Pulumi.prod.yaml (4 problems):\n  - ")
     for key in ("payments:environment", "data:auroraInstanceClass", "data:auroraBackupRetentionDays", "data:transactionLogBillingMode"):
         assert key in message
 
@@ -172,15 +172,15 @@ def test_environments_file_missing_region_is_one_error_naming_file_and_key():
 
     with pytest.raises(ConfigError) as caught:
         _environments(region=None)
-    assert str(caught.value).startswith("invalid configuration in environments.yaml (1 problem(s)):")
-    assert "region = (missing): required: the AWS region" in str(caught.value)
+    assert str(caught.value).startswith("invalid configuration in environments.yaml: region = (missing): required: the AWS region")
+    assert "\n" not in str(caught.value)
 
 
 def test_environments_file_empty_or_wrong_values_are_reported_together():
     from shared.config.environment import parse_environments
     from shared.config.errors import ConfigError
 
-    with pytest.raises(ConfigError, match=r"(?s)environments.yaml .*\(file\) = \(missing\): is empty"):
+    with pytest.raises(ConfigError, match=r"^invalid configuration in environments.yaml: \(file\) = \(missing\): is empty"):
         parse_environments(None)
     with pytest.raises(ConfigError) as caught:
         _environments(company="Acme", region="useast", profiles={"dev": {}})

@@ -13,7 +13,7 @@ import pytest
 from shared.contracts import LAYERS
 from platform_tools.plan.cli import plan_document
 from platform_tools.plan.engine import PlanError, run_layer
-from shared.paths import project_dir
+from shared.paths import ENVIRONMENTS_FILE, project_dir
 
 RESOURCE_KEYS = ["urn", "type", "name", "id", "parent", "custom", "protect", "retainOnDelete", "inputs", "outputs", "tags"]
 LAYER_KEYS = ["project", "stack", "resources", "outputs", "requires", "invokes"]
@@ -91,6 +91,37 @@ def test_invalid_config_fails_with_the_problem_not_a_traceback(tmp_path):
     assert message.startswith("[network/dev] invalid configuration in projects/network/Pulumi.dev.yaml")
     assert "network:vpcCidr = '10.2.0.0/8'" in message
     assert "Traceback" not in message
+
+
+def test_a_name_prefix_too_long_for_aws_is_one_line_naming_the_limit_and_the_config(tmp_path, monkeypatch):
+    from shared.config import environment
+
+    long_company = tmp_path / "environments.yaml"
+    long_company.write_text(ENVIRONMENTS_FILE.read_text().replace("company: acme", "company: acme-financial-services-holdings"))
+    monkeypatch.setattr(environment, "ENVIRONMENTS_FILE", long_company)
+    environment.read_environments_file.cache_clear()  # it is read once per process
+    try:
+        with pytest.raises(PlanError) as caught:
+            run_layer("network", "dev")
+    finally:
+        environment.read_environments_file.cache_clear()  # the next reader gets the real file again
+    assert str(caught.value) == (
+        "[network/dev] the program raised NamingError: iam_role name "
+        "'acme-financial-services-holdings-payments-dev-nat-instance-profile' is 66 characters; AWS allows 1-64 "
+        "(built from environments.yaml company/service and payments:environmentSuffix)"
+    )
+
+
+def test_a_stack_suffix_too_long_for_names_is_one_line(tmp_path):
+    copy = _copy_project(tmp_path, "network")
+    stack_file = copy / "Pulumi.dev.yaml"
+    stack_file.write_text(stack_file.read_text() + "  payments:environmentSuffix: dev-with-a-long-suffix\n")
+    with pytest.raises(PlanError) as caught:
+        run_layer("network", "dev", project_dir=copy)
+    assert str(caught.value) == (
+        "[network/dev] invalid configuration in projects/network/Pulumi.dev.yaml: payments:environmentSuffix = "
+        "'dev-with-a-long-suffix': must be 1-16 lowercase letters, digits and single hyphens, starting with a letter"
+    )
 
 
 def test_a_program_that_raises_is_reported_by_layer(tmp_path):
