@@ -1,13 +1,36 @@
-"""Shared fixtures: the offline plan of every environment, rendered once per test session."""
+"""Shared fixtures: the offline plan of every environment, rendered once per test run."""
 
 from __future__ import annotations
+
+import fcntl
+import pickle
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 
 from platform_tools.plan.cli import STANDARD_ENVIRONMENTS
 from platform_tools.plan.engine import EnvironmentPlan, plan_environment
 
+T = TypeVar("T")
 _PLANS: dict[str, EnvironmentPlan] = {}
+
+
+def computed_once(tmp_path_factory: pytest.TempPathFactory, worker_id: str, name: str, compute: Callable[[], T]) -> T:
+    """compute() once per test run. Under pytest-xdist the first worker to ask computes it and
+    pickles it into the run's temporary folder, which all workers share; the others wait on a lock
+    and read it. The folder is new for every run, so nothing is read from an earlier one."""
+    if worker_id == "master":  # not distributed: the session is the run
+        return compute()
+    shared = tmp_path_factory.getbasetemp().parent
+    stored = shared / f"{name}.pickle"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if stored.exists():
+            return pickle.loads(stored.read_bytes())
+        value = compute()
+        stored.write_bytes(pickle.dumps(value))
+        return value
 
 
 def environment_plan(stack: str) -> EnvironmentPlan:
@@ -34,11 +57,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def plans() -> dict[str, EnvironmentPlan]:
-    return {env: environment_plan(env) for env in STANDARD_ENVIRONMENTS}
+def once_per_run(tmp_path_factory, worker_id) -> Callable[[str, Callable[[], T]], T]:
+    """`once_per_run(name, compute)`: compute's value, computed by one process of the run."""
+    return lambda name, compute: computed_once(tmp_path_factory, worker_id, name, compute)
+
+
+@pytest.fixture(scope="session")
+def plans(once_per_run) -> dict[str, EnvironmentPlan]:
+    """dev, staging and prod, rendered by one process of the run (they render the same anywhere:
+    tests/foundation/test_plan_determinism.py)."""
+
+    def render() -> dict[str, EnvironmentPlan]:
+        return {env: environment_plan(env) for env in STANDARD_ENVIRONMENTS}
+
+    for env, plan in once_per_run("plans", render).items():
+        _PLANS.setdefault(env, plan)
+    return {env: _PLANS[env] for env in STANDARD_ENVIRONMENTS}
 
 
 @pytest.fixture(params=STANDARD_ENVIRONMENTS)
-def env_plan(request) -> EnvironmentPlan:
+def env_plan(request, plans) -> EnvironmentPlan:
     """Parametrizes a test over dev, staging and prod."""
-    return environment_plan(request.param)
+    return plans[request.param]

@@ -15,11 +15,15 @@ from shared.function_code import ArtifactMissing, lambda_code
 
 
 @pytest.fixture(scope="session")
-def builds(tmp_path_factory) -> tuple[BuildResult, BuildResult]:
-    """Two independent builds of the real functions/ tree (separate pip installs)."""
-    first = build_lambda_zip(tmp_path_factory.mktemp("first") / "payments-lambda.zip")
-    second = build_lambda_zip(tmp_path_factory.mktemp("second") / "payments-lambda.zip")
-    return first, second
+def builds(tmp_path_factory, once_per_run) -> tuple[BuildResult, BuildResult]:
+    """Two independent builds of the real functions/ tree (separate pip installs), once per run."""
+
+    def build_twice() -> tuple[BuildResult, BuildResult]:
+        first = build_lambda_zip(tmp_path_factory.mktemp("first") / "payments-lambda.zip")
+        second = build_lambda_zip(tmp_path_factory.mktemp("second") / "payments-lambda.zip")
+        return first, second
+
+    return once_per_run("lambda-builds", build_twice)
 
 
 def names(result: BuildResult) -> list[str]:

@@ -8,16 +8,15 @@ import pytest
 from invoke import Context, Exit
 
 import tasks
-from tests.conftest import environment_plan
 
 
 @pytest.fixture
-def cached_plans(monkeypatch):
-    """The tasks render through `platform_tools.plan.cli.render_environments`; reuse the session's plans."""
+def cached_plans(monkeypatch, plans):
+    """The tasks render through `platform_tools.plan.cli.render_environments`; reuse the run's plans."""
     planned = {}
 
     def plan(stack):
-        return planned.setdefault(stack, copy.deepcopy(environment_plan(stack)))
+        return planned.setdefault(stack, copy.deepcopy(plans[stack]))
 
     def render(stacks, jobs=None, progress=None):
         return [plan(stack) for stack in stacks]
