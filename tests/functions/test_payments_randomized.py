@@ -198,13 +198,19 @@ def run_worker(job: WorkerJob) -> WorkerReport:
     return report
 
 
-def worker_processes():
+@pytest.fixture
+def worker_processes(monkeypatch):
     """Fresh processes forked from a server process started clean for this run (not from this
-    process, with its threads and servers), which has imported the function's code and libraries
-    once, so 8 workers do not each spend their first second importing them. Nothing that runs
-    per environment happens there: each worker configures its own runtime, clients and connections."""
-    context = get_context("spawn")
-    context.set_forkserver_preload(["payments.handlers.process_payment", "payments_testkit", "payments_dbkit"])
+    process, with its threads and servers), which has imported this module, the function's code
+    and their libraries once, so 8 workers do not each spend their first second importing them.
+    Nothing that runs per environment happens there: each worker configures its own runtime,
+    clients and connections."""
+    # The fork server finds modules through PYTHONPATH (Python 3.11's ignores the sys.path it is
+    # handed, and a module it cannot import is skipped without a word).
+    here = os.path.dirname(os.path.abspath(__file__))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, (here, os.environ.get("PYTHONPATH")))))
+    context = get_context("forkserver")
+    context.set_forkserver_preload([__name__, "payments.handlers.process_payment"])
     return context
 
 
@@ -270,7 +276,7 @@ def _s3_etags(client: Any) -> dict[str, str]:
 
 
 @pytest.mark.heavy(cpu_seconds=45)
-def test_randomized_run_reconciles(pg_server, pg_admin, db_cluster, stub_api, moto_server, capsys):
+def test_randomized_run_reconciles(pg_server, pg_admin, db_cluster, stub_api, moto_server, worker_processes, capsys):
     from payments.contract import DATABASE_USERS, PROCESS_PAYMENT
     from payments.settings import Settings
     from payments.stores import _from_item
@@ -300,7 +306,7 @@ def test_randomized_run_reconciles(pg_server, pg_admin, db_cluster, stub_api, mo
     for p in planned:
         jobs[worker_of(p.merchant, p.key)].requests.append(p)
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
-    with ProcessPoolExecutor(max_workers=WORKERS, mp_context=worker_processes()) as pool:
+    with ProcessPoolExecutor(max_workers=WORKERS, mp_context=worker_processes) as pool:
         reports = list(pool.map(run_worker, jobs))
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     # this process serves moto and the stub API; each worker measures itself
