@@ -98,6 +98,7 @@ def connect(
 ) -> pg8000.native.Connection:
     """A connection with `credentials`; after an authentication failure, one new credential, one retry."""
     current = credentials.get()
+    context = ssl_context if ssl_context is not None else tls_context(settings)
     for attempt in (1, 2):
         try:
             return pg8000.native.Connection(
@@ -106,7 +107,8 @@ def connect(
                 host=settings.db_host,
                 port=settings.db_port,
                 database=settings.db_name,
-                ssl_context=ssl_context if ssl_context is not None else tls_context(settings),
+                # False: clear text, no TLS attempt (pg8000 reads None as "try TLS unverified, then clear text")
+                ssl_context=context if context is not None else False,
                 timeout=settings.db_connect_timeout_seconds,
                 application_name=application_name,
                 startup_params={"statement_timeout": str(settings.db_statement_timeout_ms)},

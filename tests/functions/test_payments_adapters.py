@@ -165,6 +165,35 @@ def test_database_rows_are_written_once(app):
     assert created and other.payment_id != row.payment_id and len(app.pg_rows()) == 2
 
 
+def test_with_tls_off_the_connection_asks_for_no_tls_at_all(app):
+    """db_tls off (the local test server) means a plain startup message, not pg8000's default of
+    first asking for TLS and using it unverified."""
+    import socket
+    import struct
+    import threading
+
+    from payments.db import connect
+
+    first_message: list[bytes] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def accept_once() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            first_message.append(conn.recv(8))  # then close: the client fails, which is fine here
+
+    server = threading.Thread(target=accept_once)
+    server.start()
+    settings = app.settings.__class__(**{**dataclasses.asdict(app.settings), "db_port": port, "db_connect_timeout_seconds": 5.0})
+    with pytest.raises(DatabaseUnavailable):
+        connect(settings, app.runtime.database._credentials)
+    server.join(5)
+    listener.close()
+    length, code = struct.unpack("!ii", first_message[0])
+    assert code == 196608  # StartupMessage, protocol 3.0; an SSLRequest is code 80877103
+
+
 def test_tls_is_required_when_enabled(app):
     """With TLS on, a server without TLS is refused, never silently used in clear text."""
     from payments.db import tls_context
