@@ -96,7 +96,7 @@ def install(bin_dir: Path) -> Path:
     bin_dir.mkdir(parents=True, exist_ok=True)
     script = bin_dir / "pulumi"
     script.write_text(
-        f"#!{sys.executable}\n"
+        f"#!{sys.executable} -IS\n"  # isolated, no site-packages: it needs the standard library only
         "import sys\n"
         f"sys.path.insert(0, {str(HERE)!r})\n"
         "from fake_pulumi import cli\n"
