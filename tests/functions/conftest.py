@@ -143,7 +143,9 @@ def env(monkeypatch, pg_server, stub_api, aws, shared_aws):
         EnvVar.DB_NAME: DB_NAME,
         EnvVar.DB_USER: DATABASE_USERS[PROCESS_PAYMENT.name].name,
         EnvVar.PAYMENT_API_ENDPOINT: stub_api.url,
-        EnvVar.PAYMENT_API_TIMEOUT_SECONDS: "0.3",
+        # Short enough that a test of a hanging API (the stub hangs 3 s) waits little, long enough
+        # that a busy machine (the suite runs beside 8-process runs) does not time out a normal call.
+        EnvVar.PAYMENT_API_TIMEOUT_SECONDS: "1.0",
         EnvVar.MAX_AMOUNT_MINOR: str(MAX_AMOUNT),
     }
     for name, value in values.items():
@@ -157,7 +159,7 @@ def test_settings(**overrides: Any):
 
     from payments.settings import Settings
 
-    base = dict(db_tls=False, db_connect_timeout_seconds=1.0, post_charge_reserve_seconds=0.5)
+    base = dict(db_tls=False, db_connect_timeout_seconds=5.0, post_charge_reserve_seconds=0.5)
     base.update(overrides)
     return dataclasses.replace(Settings.from_env(), **base)
 

@@ -33,7 +33,7 @@ def test_settings_from_env(env):
     from payments.settings import Settings
 
     settings = Settings.from_env()
-    assert settings.payment_api_timeout_seconds == 0.3 and settings.max_amount_minor == 1_000_000
+    assert settings.payment_api_timeout_seconds == 1.0 and settings.max_amount_minor == 1_000_000
     assert settings.db_tls is True  # TLS is on unless code says otherwise: no env switch turns it off
     assert settings.idempotency_expiry_seconds >= 86400
     # every remote call has a timeout and together they fit well inside an API-facing Lambda timeout

@@ -23,7 +23,7 @@ def pid(k: str, merchant: str = MERCHANT_A) -> str:
 
 def hold_for_long(app) -> None:
     """A request held at the stub API stays held (and its client waits) until `release()`, however
-    long the other threads take on a loaded machine (the suite's default client timeout is 0.3 s)."""
+    long the other threads take on a loaded machine (the suite's default client timeout is 1 s)."""
     app.new_container(payment_api_timeout_seconds=25.0)
     app.stub.hang_seconds = 25.0  # the next test's `stub.reset()` restores it; the fixture releases the hold
 
