@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import pickle
 from collections.abc import Callable
 from typing import TypeVar
@@ -16,11 +17,11 @@ T = TypeVar("T")
 _PLANS: dict[str, EnvironmentPlan] = {}
 
 
-def computed_once(tmp_path_factory: pytest.TempPathFactory, worker_id: str, name: str, compute: Callable[[], T]) -> T:
+def computed_once(tmp_path_factory: pytest.TempPathFactory, name: str, compute: Callable[[], T]) -> T:
     """compute() once per test run. Under pytest-xdist the first worker to ask computes it and
     pickles it into the run's temporary folder, which all workers share; the others wait on a lock
     and read it. The folder is new for every run, so nothing is read from an earlier one."""
-    if worker_id == "master":  # not distributed: the session is the run
+    if "PYTEST_XDIST_WORKER" not in os.environ:  # not distributed: the session is the run
         return compute()
     shared = tmp_path_factory.getbasetemp().parent
     stored = shared / f"{name}.pickle"
@@ -57,9 +58,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def once_per_run(tmp_path_factory, worker_id) -> Callable[[str, Callable[[], T]], T]:
+def once_per_run(tmp_path_factory) -> Callable[[str, Callable[[], T]], T]:
     """`once_per_run(name, compute)`: compute's value, computed by one process of the run."""
-    return lambda name, compute: computed_once(tmp_path_factory, worker_id, name, compute)
+    return lambda name, compute: computed_once(tmp_path_factory, name, compute)
 
 
 @pytest.fixture(scope="session")
