@@ -41,6 +41,15 @@ def environment_plan(stack: str) -> EnvironmentPlan:
     return _PLANS[stack]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """With pytest-xdist, hand out one test at a time (`--maxschedchunk 1`, unless given): each
+    worker keeps two tests queued and takes the next as it finishes one, instead of being committed
+    to a quarter of the suite up front. Set here rather than in addopts, so that pytest still runs
+    with xdist disabled."""
+    if getattr(config.option, "maxschedchunk", 0) is None:
+        config.option.maxschedchunk = 1
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Heavy tests first, costliest first, then the rest in collected order. With `-n auto` each
     worker holds two queued tests and takes the next from the front as it finishes one
