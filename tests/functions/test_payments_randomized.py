@@ -216,31 +216,36 @@ def worker_processes(monkeypatch):
 
 @pytest.fixture
 def moto_server(monkeypatch):
-    """One moto server on 127.0.0.1 that every worker process talks to over HTTP (as to AWS)."""
-    import logging
+    """One moto server on 127.0.0.1 that every worker process talks to over HTTP (as to AWS): moto's
+    own WSGI application (the one `moto_server` runs), served by waitress rather than moto's
+    werkzeug development server, which opens a connection and a thread per request; waitress keeps
+    connections alive and serves from a pool, about a fifth less CPU per call, client and server."""
+    import threading
     import urllib.request
 
-    from moto.server import ThreadedMotoServer
+    import moto.backends
+    import waitress
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     # moto's dispatcher lists its own package folder (some 200 entries, a stat each) twice per
     # request to route it, under a lock: a fifth of the server's time here. The folder does not
     # change while the server runs, so list it once.
-    import moto.backends
-
     modules = tuple(moto.backends.list_of_moto_modules())
     monkeypatch.setattr(moto.backends, "list_of_moto_modules", lambda: modules)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
+    server = waitress.create_server(
+        DomainDispatcherApplication(create_backend_app), host="127.0.0.1", port=0, threads=WORKERS
+    )
+    serving = threading.Thread(target=server.run, daemon=True)
+    serving.start()
+    endpoint = f"http://127.0.0.1:{server.effective_port}"
     # start empty: the backends live in this process and other tests' in-process mocks use them too
     urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10).close()
     try:
         yield endpoint
     finally:
         urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10).close()
-        server.stop()
+        server.close()
+        serving.join(10)
 
 
 class Clients:
