@@ -21,8 +21,8 @@ INVOKE = os.path.join(sysconfig.get_path("scripts"), "invoke")
 @pytest.mark.heavy(cpu_seconds=4)
 def test_plan_text_and_json_are_identical_across_processes_seeds_and_worker_processes(tmp_path, plans):
     """`invoke plan --env all` in a new process (one worker process per environment, a fixed hash
-    seed) against the plans this test process rendered one after another (its own random seed),
-    printed and written the way the task does."""
+    seed) against the plans one process of this test run rendered one after another (with a
+    random hash seed, or another fixed one), printed and written the way the task does."""
     path = str(tmp_path / "plan.json")
     seed = "2024" if os.environ.get("PYTHONHASHSEED") != "2024" else "7"
     result = subprocess.run(
