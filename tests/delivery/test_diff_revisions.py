@@ -78,9 +78,9 @@ def test_an_unchanged_tree_shows_nothing(no_change):
     assert all(not layer.resources for layer in result.environments[0].layers)
 
 
-def test_an_unknown_revision_is_a_readable_error(scratch):
+def test_an_unknown_revision_is_a_readable_error():
     with pytest.raises(DiffError, match="'no-such-branch' is not a commit"):
-        compute_diff("staging", "no-such-branch", scratch)
+        compute_diff("staging", "no-such-branch", REPO_ROOT)  # refused before anything is planned
 
 
 @pytest.mark.heavy(cpu_seconds=10)  # both diffs, when it runs first
