@@ -16,7 +16,7 @@ import pulumi
 from payments.contract import MIGRATE
 from shared.components.compute.payment_function import FunctionNames, PaymentFunction, PaymentFunctionArgs
 from shared.components.compute.policies import access_of
-from shared.components.compute.settings import FunctionDeployment, function_environment, migration_environment
+from shared.components.compute.settings import FunctionDeployment, migration_environment
 
 # Migrations take a session-level advisory lock, so a second concurrent run would only wait: one
 # execution environment is all the deploy step needs, and a second `invoke migrate` gets throttled
@@ -49,18 +49,13 @@ class MigrationFunction(pulumi.ComponentResource):
             PaymentFunctionArgs(
                 spec=MIGRATE,
                 names=args.names,
-                account_id=args.deployment.account_id,
+                deployment=args.deployment,
                 access=access_of(MIGRATE.name),
                 policy_targets={"master_secret_arn": args.deployment.data.master_secret_arn},
-                kms_key_arn=args.deployment.data.kms_key_arn,
-                code=args.deployment.code,
                 memory_mb=args.memory_mb,
                 timeout_seconds=args.timeout_seconds,
                 reserved_concurrency=MIGRATION_CONCURRENCY,
-                log_retention_days=args.deployment.log_retention_days,
-                subnet_ids=args.deployment.subnet_ids,
-                security_group_ids=args.deployment.security_group_ids,
-                environment_variables={**function_environment(args.deployment.settings, args.deployment.data), **migration_environment(args.deployment.data)},
+                environment_variables=migration_environment(args.deployment.data),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

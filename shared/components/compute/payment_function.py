@@ -11,8 +11,9 @@ from payments.contract import FunctionSpec
 
 from shared.components.compute.function_role import FunctionRole, FunctionRoleArgs
 from shared.components.compute.policies import Access
+from shared.components.compute.settings import FunctionDeployment, function_environment
 from shared.components.log_group import encrypted_log_group
-from shared.function_code import LAMBDA_ARCHITECTURE, PYTHON_VERSION, FunctionCode
+from shared.function_code import LAMBDA_ARCHITECTURE, PYTHON_VERSION
 from shared.tagging import name_tag
 
 # The runtime the artifact is built for (platform_tools/packaging.py installs wheels for this version).
@@ -33,18 +34,14 @@ class FunctionNames:
 class PaymentFunctionArgs:
     spec: FunctionSpec
     names: FunctionNames
-    account_id: pulumi.Input[str]
+    deployment: FunctionDeployment  # account, package, subnets, security groups, key, log retention
     access: frozenset[Access]
-    # What the role's policy may name (keys of `PolicyTargets`); the component adds its log group.
+    # What the role's policy may name (keys of `PolicyTargets`); the component adds its log group and key.
     policy_targets: Mapping[str, pulumi.Input[str]]
-    kms_key_arn: pulumi.Input[str]
-    code: FunctionCode
     memory_mb: int
     timeout_seconds: int
     reserved_concurrency: int
-    log_retention_days: int
-    subnet_ids: pulumi.Input[list[str]]
-    security_group_ids: pulumi.Input[list[str]]
+    # This function's own variables, on top of those every function gets (`function_environment`).
     environment_variables: Mapping[str, pulumi.Input[str]]
 
 
@@ -65,15 +62,16 @@ class PaymentFunction(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: PaymentFunctionArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("payments:compute:PaymentFunction", name, None, opts)
-        names = args.names
+        names, deployment = args.names, args.deployment
+        kms_key_arn = deployment.data.kms_key_arn
 
         # Created by the program, not by Lambda on first write: retention and encryption are ours,
         # and `pulumi destroy` removes it.
         log_group = encrypted_log_group(
             f"{name}-logs",
             name=names.log_group,
-            retention_days=args.log_retention_days,
-            kms_key_arn=args.kms_key_arn,
+            retention_days=deployment.log_retention_days,
+            kms_key_arn=kms_key_arn,
             parent=self,
         )
         role = FunctionRole(
@@ -81,9 +79,9 @@ class PaymentFunction(pulumi.ComponentResource):
             FunctionRoleArgs(
                 role_name=names.role,
                 policy_name=names.policy,
-                account_id=args.account_id,
+                account_id=deployment.account_id,
                 access=args.access,
-                targets={**args.policy_targets, "kms_key_arn": args.kms_key_arn, "log_group_arn": log_group.arn},
+                targets={**args.policy_targets, "kms_key_arn": kms_key_arn, "log_group_arn": log_group.arn},
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -95,15 +93,17 @@ class PaymentFunction(pulumi.ComponentResource):
             runtime=LAMBDA_RUNTIME,
             architectures=[LAMBDA_ARCHITECTURE],
             handler=args.spec.handler,
-            code=args.code.archive,
-            source_code_hash=args.code.sha256_base64,
+            code=deployment.code.archive,
+            source_code_hash=deployment.code.sha256_base64,
             memory_size=args.memory_mb,
             timeout=args.timeout_seconds,
             # Bounds the number of concurrent Aurora connections (one per execution environment).
             reserved_concurrent_executions=args.reserved_concurrency,
-            environment={"variables": dict(args.environment_variables)},
-            kms_key_arn=args.kms_key_arn,
-            vpc_config={"subnet_ids": args.subnet_ids, "security_group_ids": args.security_group_ids},
+            environment={
+                "variables": {**function_environment(deployment.settings, deployment.data), **args.environment_variables}
+            },
+            kms_key_arn=kms_key_arn,
+            vpc_config={"subnet_ids": deployment.subnet_ids, "security_group_ids": deployment.security_group_ids},
             tracing_config={"mode": "Active"},
             logging_config={"log_format": "JSON", "log_group": log_group.name},
             tags=name_tag(names.function),

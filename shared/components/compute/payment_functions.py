@@ -10,7 +10,7 @@ import pulumi
 from payments.contract import DATABASE_USERS, FunctionSpec
 from shared.components.compute.payment_function import FunctionNames, PaymentFunction, PaymentFunctionArgs
 from shared.components.compute.policies import access_of
-from shared.components.compute.settings import DataEndpoints, FunctionDeployment, database_user_environment, function_environment
+from shared.components.compute.settings import DataEndpoints, FunctionDeployment, database_user_environment
 
 __all__ = ["FunctionNames", "PaymentFunctions", "PaymentFunctionsArgs", "database_targets"]
 
@@ -52,7 +52,6 @@ class PaymentFunctions(pulumi.ComponentResource):
     def __init__(self, name: str, args: PaymentFunctionsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("payments:compute:PaymentFunctions", name, None, opts)
 
-        environment = function_environment(args.deployment.settings, args.deployment.data)
         data = args.deployment.data
         self.functions = {}
         for spec in args.functions:
@@ -61,7 +60,7 @@ class PaymentFunctions(pulumi.ComponentResource):
                 PaymentFunctionArgs(
                     spec=spec,
                     names=args.names[spec.name],
-                    account_id=args.deployment.account_id,
+                    deployment=args.deployment,
                     access=access_of(spec.name),
                     policy_targets={
                         "transactions_table_arn": data.transactions_table_arn,
@@ -69,15 +68,10 @@ class PaymentFunctions(pulumi.ComponentResource):
                         "audit_bucket_arn": data.audit_bucket_arn,
                         **database_targets(spec.name, args.deployment.region, args.deployment.account_id, data),
                     },
-                    kms_key_arn=data.kms_key_arn,
-                    code=args.deployment.code,
                     memory_mb=args.memory_mb,
                     timeout_seconds=args.timeout_seconds,
                     reserved_concurrency=args.reserved_concurrency,
-                    log_retention_days=args.deployment.log_retention_days,
-                    subnet_ids=args.deployment.subnet_ids,
-                    security_group_ids=args.deployment.security_group_ids,
-                    environment_variables={**environment, **database_user_environment(DATABASE_USERS[spec.name].name)},
+                    environment_variables=database_user_environment(DATABASE_USERS[spec.name].name),
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )

@@ -24,7 +24,6 @@ from shared.components.compute.settings import (
     FunctionDeployment,
     ReconcileSettings,
     database_user_environment,
-    function_environment,
     reconcile_environment,
 )
 from shared.tagging import name_tag
@@ -98,7 +97,7 @@ class Reconciliation(pulumi.ComponentResource):
             PaymentFunctionArgs(
                 spec=RECONCILE,
                 names=names.function,
-                account_id=args.deployment.account_id,
+                deployment=args.deployment,
                 access=access_of(RECONCILE.name),
                 policy_targets={
                     "transactions_table_arn": data.transactions_table_arn,
@@ -106,19 +105,10 @@ class Reconciliation(pulumi.ComponentResource):
                     "dead_letter_queue_arn": queue.arn,
                     **database_targets(RECONCILE.name, args.deployment.region, args.deployment.account_id, data),
                 },
-                kms_key_arn=data.kms_key_arn,
-                code=args.deployment.code,
                 memory_mb=args.memory_mb,
                 timeout_seconds=args.timeout_seconds,
                 reserved_concurrency=RECONCILE_CONCURRENCY,
-                log_retention_days=args.deployment.log_retention_days,
-                subnet_ids=args.deployment.subnet_ids,
-                security_group_ids=args.deployment.security_group_ids,
-                environment_variables={
-                    **function_environment(args.deployment.settings, data),
-                    **database_user_environment(user),
-                    **reconcile_environment(args.reconcile),
-                },
+                environment_variables={**database_user_environment(user), **reconcile_environment(args.reconcile)},
             ),
             opts=child,
         )
