@@ -14,7 +14,6 @@ from platform_tools.plan.cli import STANDARD_ENVIRONMENTS
 from platform_tools.plan.engine import EnvironmentPlan, plan_environment
 
 T = TypeVar("T")
-_PLANS: dict[str, EnvironmentPlan] = {}
 
 
 def computed_once(tmp_path_factory: pytest.TempPathFactory, name: str, compute: Callable[[], T]) -> T:
@@ -32,13 +31,6 @@ def computed_once(tmp_path_factory: pytest.TempPathFactory, name: str, compute: 
         value = compute()
         stored.write_bytes(pickle.dumps(value))
         return value
-
-
-def environment_plan(stack: str) -> EnvironmentPlan:
-    """The plan of one environment (all existing layers), cached for the session."""
-    if stack not in _PLANS:
-        _PLANS[stack] = plan_environment(stack)
-    return _PLANS[stack]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -77,12 +69,7 @@ def plans(once_per_run) -> dict[str, EnvironmentPlan]:
     """dev, staging and prod, rendered by one process of the run (they render the same anywhere:
     tests/foundation/test_plan_determinism.py)."""
 
-    def render() -> dict[str, EnvironmentPlan]:
-        return {env: environment_plan(env) for env in STANDARD_ENVIRONMENTS}
-
-    for env, plan in once_per_run("plans", render).items():
-        _PLANS.setdefault(env, plan)
-    return {env: _PLANS[env] for env in STANDARD_ENVIRONMENTS}
+    return once_per_run("plans", lambda: {env: plan_environment(env) for env in STANDARD_ENVIRONMENTS})
 
 
 @pytest.fixture(params=STANDARD_ENVIRONMENTS)

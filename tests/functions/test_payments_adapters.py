@@ -187,7 +187,7 @@ def test_with_tls_off_the_connection_asks_for_no_tls_at_all(app):
     server.start()
     settings = app.settings.__class__(**{**dataclasses.asdict(app.settings), "db_port": port, "db_connect_timeout_seconds": 5.0})
     with pytest.raises(DatabaseUnavailable):
-        connect(settings, app.runtime.database._credentials)
+        connect(settings, app.runtime.credentials)
     server.join(5)
     listener.close()
     length, code = struct.unpack("!ii", first_message[0])
